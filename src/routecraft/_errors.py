@@ -1,0 +1,65 @@
+"""Exceptions with one-line messages that name where the problem is.
+
+Every error a user can cause (bad file, bad row, unknown model, tampered artifact)
+is a :class:`RoutecraftError`. The CLI prints ``str(err)`` on one line and exits
+non-zero, so messages must be self-contained: file, row and field where known.
+"""
+
+from __future__ import annotations
+
+
+class RoutecraftError(Exception):
+    """Base class for every error routecraft raises on purpose."""
+
+
+class DataError(RoutecraftError, ValueError):
+    """Input data is malformed. The message names the file, row and field."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        row: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.path, self.row, self.field = path, row, field
+        where = []
+        if path is not None:
+            where.append(str(path))
+        if row is not None:
+            where.append(f"row {row}")
+        if field is not None:
+            where.append(f"field '{field}'")
+        super().__init__(f"{': '.join([', '.join(where)] if where else [])}{': ' if where else ''}{message}")
+
+
+class NotFittedError(RoutecraftError, AttributeError):
+    """A router or embedder was used before ``fit``."""
+
+
+class UnknownModelError(RoutecraftError, KeyError):
+    """A model name is not in the router's pool."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; we want it plain
+        return str(self.args[0]) if self.args else ""
+
+
+class ArtifactError(RoutecraftError):
+    """A router artifact is foreign, tampered with, or from an unsupported version."""
+
+
+class DependencyError(RoutecraftError, ImportError):
+    """An optional dependency (an extra) is missing; the message says which extra to install."""
+
+
+def require(module: str, extra: str):
+    """Import an optional dependency or raise a DependencyError naming the extra."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:  # pragma: no cover - depends on environment
+        raise DependencyError(
+            f"'{module}' is not installed; install it with: pip install 'routecraft[{extra}]'"
+        ) from exc

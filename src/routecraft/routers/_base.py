@@ -1,0 +1,183 @@
+"""The Router contract (DESIGN §4).
+
+A router answers one question: how good would each model of the pool be on this
+query? ``predict_quality`` returns a matrix Q̂ of shape (n_queries, n_models) in
+``models_`` order, on one of two scales named by ``quality_kind``:
+
+- ``"score"``: expected score in [0, 1] (outcome routers);
+- ``"win_prob"``: probability of beating a reference opponent (pairwise routers), so
+  ``logit(Q̂[:, s]) - logit(Q̂[:, w])`` is the strong-vs-weak Bradley–Terry margin.
+
+Routers follow scikit-learn's estimator contract: parameters only in ``__init__``
+(stored unchanged), ``fit`` returns ``self``, learned state ends in ``_``. They persist
+through :meth:`_get_state` / :meth:`_set_state`, which export JSON and numpy arrays
+only, never pickles (see :mod:`routecraft.artifact`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Sequence, Union
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from .._errors import DataError, NotFittedError, UnknownModelError
+from ..data._dataset import Dataset
+from ..data._tables import query_id_for
+from ..embed._base import Embedder, make_embedder
+
+QueryInput = Union[Dataset, pd.DataFrame, Sequence[str], str]
+
+QUALITY_KINDS = ("score", "win_prob")
+
+
+def as_queries(queries: QueryInput) -> pd.DataFrame:
+    """Normalise any accepted query input to a frame with ``query_id`` and ``query``."""
+    if isinstance(queries, Dataset):
+        return queries.queries[["query_id", "query"]]
+    if isinstance(queries, pd.DataFrame):
+        if "query" not in queries.columns:
+            raise DataError("queries frame needs a 'query' column", field="query")
+        ids = (
+            queries["query_id"].astype(str)
+            if "query_id" in queries.columns
+            else queries["query"].map(query_id_for)
+        )
+        return pd.DataFrame({"query_id": ids.to_numpy(), "query": queries["query"].astype(str).to_numpy()})
+    if isinstance(queries, str):
+        queries = [queries]
+    texts = [str(t) for t in queries]
+    return pd.DataFrame({"query_id": [query_id_for(t) for t in texts], "query": texts})
+
+
+class Router(BaseEstimator):
+    """Base class of every router. Subclasses implement ``_fit`` and ``_predict``.
+
+    Class attributes a subclass sets:
+
+    - ``quality_kind``: ``"score"`` or ``"win_prob"`` (see module docstring);
+    - ``learns_from``: tables it can learn from, e.g. ``("outcomes",)``,
+      ``("preferences",)`` or both (outcomes are converted to preferences when needed);
+    - ``needs_test_labels``: True only for the oracle, which reads the true scores of
+      the queries it routes (an evaluation upper bound, never deployable).
+    """
+
+    quality_kind: ClassVar[str] = "score"
+    learns_from: ClassVar[tuple[str, ...]] = ("outcomes",)
+    needs_test_labels: ClassVar[bool] = False
+
+    # ----------------------------------------------------------------- public
+    def fit(self, data: Dataset) -> "Router":
+        """Learn from ``data`` and return ``self``."""
+        if not isinstance(data, Dataset):
+            raise DataError(f"{type(self).__name__}.fit expects a routecraft Dataset, got {type(data).__name__}")
+        if not any(getattr(data, t) is not None for t in self.learns_from):
+            raise DataError(
+                f"{type(self).__name__} learns from {' or '.join(self.learns_from)}, "
+                f"but dataset '{data.name}' has none of them"
+            )
+        self._fit(data)
+        self.n_train_queries_ = len(data)
+        self.training_fingerprint_ = data.fingerprint()
+        return self
+
+    def predict_quality(self, queries: QueryInput) -> np.ndarray:
+        """Q̂ of shape (n_queries, len(models_)) in [0, 1]."""
+        self._check_fitted()
+        frame = as_queries(queries)
+        if len(frame) == 0:
+            return np.zeros((0, len(self.models_)))
+        q = np.asarray(self._predict(frame), dtype=float)
+        if q.shape != (len(frame), len(self.models_)):
+            raise RuntimeError(f"{type(self).__name__} returned shape {q.shape}")
+        return np.clip(q, 0.0, 1.0)
+
+    def pair_score(self, queries: QueryInput, strong: str, weak: str) -> np.ndarray:
+        """Routing score for a strong/weak pair: high means "send to strong" (RouteLLM's P(strong wins))."""
+        q = self.predict_quality(queries)
+        return pair_score_from_quality(q, self.model_index(strong), self.model_index(weak), self.quality_kind)
+
+    def model_index(self, model: str) -> int:
+        self._check_fitted()
+        try:
+            return self.models_.index(model)
+        except ValueError:
+            raise UnknownModelError(
+                f"model {model!r} is not in this router's pool ({', '.join(self.models_)})"
+            ) from None
+
+    def save(self, path: str, metrics: dict[str, Any] | None = None) -> str:
+        """Write this fitted router to a ``.routecraft`` artifact (zip, no pickle)."""
+        from ..artifact import save_router
+
+        return save_router(self, path, metrics=metrics)
+
+    # ------------------------------------------------------------ subclassing
+    def _fit(self, data: Dataset) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _predict(self, queries: pd.DataFrame) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """Learned state as (JSON-able dict, arrays). The base stores ``models_``."""
+        return {"models_": list(self.models_)}, {}
+
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self.models_ = list(state["models_"])
+
+    # --------------------------------------------------------------- helpers
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "models_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(data) first")
+
+    def _make_embedder(self) -> Embedder:
+        """Build the embedder named by the ``embedder`` parameter (routers that embed)."""
+        return make_embedder(getattr(self, "embedder"))
+
+
+def pair_score_from_quality(q: np.ndarray, strong: int, weak: int, kind: str) -> np.ndarray:
+    """P(strong is worth it) from a quality matrix, on a scale comparable across queries.
+
+    For ``win_prob`` routers the Bradley–Terry probability that strong beats weak;
+    for ``score`` routers ``(1 + Q̂_s − Q̂_w) / 2``, the expected gain mapped to [0, 1].
+    Either is monotone in the router's belief that strong is better.
+    """
+    if kind == "win_prob":
+        eps = 1e-9
+        qs = np.clip(q[:, strong], eps, 1 - eps)
+        qw = np.clip(q[:, weak], eps, 1 - eps)
+        margin = np.log(qs / (1 - qs)) - np.log(qw / (1 - qw))
+        return 1.0 / (1.0 + np.exp(-margin))
+    return (1.0 + q[:, strong] - q[:, weak]) / 2.0
+
+
+class EmbeddingRouterMixin:
+    """Shared embedder handling for routers with an ``embedder`` parameter.
+
+    Fits the embedder on training texts when it learns (TF-IDF), and saves/restores
+    its state alongside the router's own state under the ``embedder.`` prefix.
+    """
+
+    def _fit_embedder(self, texts: Sequence[str]) -> np.ndarray:
+        self.embedder_ = make_embedder(self.embedder)  # type: ignore[attr-defined]
+        self.embedder_.fit(list(texts))
+        return self.embedder_.encode(list(texts))
+
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embedder_.encode(list(texts))
+
+    def _embedder_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        state, arrays = self.embedder_.get_state()
+        return (
+            {"embedder_": {"name": self.embedder_.name, "dim": self.embedder_.dim, "state": state}},
+            {f"embedder.{k}": v for k, v in arrays.items()},
+        )
+
+    def _restore_embedder(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        info = state["embedder_"]
+        self.embedder_ = make_embedder(info["name"])
+        self.embedder_.set_state(
+            info["state"], {k[len("embedder."):]: v for k, v in arrays.items() if k.startswith("embedder.")}
+        )

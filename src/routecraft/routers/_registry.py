@@ -1,0 +1,69 @@
+"""Short names for routers (CLI ``--router NAME``) and the artifact class allow-list.
+
+Entries are ``"module:Class"`` paths imported lazily, so optional dependencies
+(torch for ``bert``) are only needed when that router is used. The same table is
+the allow-list for loading artifacts: a manifest naming any other class is refused.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .._errors import RoutecraftError
+
+# short name -> (import path, name of the __init__ parameter filled by "name:ARG")
+ROUTERS: dict[str, tuple[str, str | None]] = {
+    "random": ("routecraft.routers._baselines:RandomRouter", None),
+    "always": ("routecraft.routers._baselines:AlwaysRouter", "model"),
+    "best-single": ("routecraft.routers._baselines:BestSingleRouter", None),
+    "oracle": ("routecraft.routers._baselines:OracleRouter", None),
+    "knn": ("routecraft.routers._knn:KNNRouter", "k"),
+    "mlp": ("routecraft.routers._per_model:MLPRouter", None),
+    "logistic": ("routecraft.routers._per_model:LogisticRouter", None),
+    "sw": ("routecraft.routers._sw:SWRankingRouter", None),
+    "mf": ("routecraft.routers._mf:MatrixFactorizationRouter", None),
+    "bert": ("routecraft.routers._bert:BertRouter", None),
+    "causal-llm": ("routecraft.routers._causal_llm:CausalLLMRouter", None),
+}
+
+
+def _import(path: str) -> type:
+    module, _, cls = path.partition(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def router_names() -> list[str]:
+    return list(ROUTERS)
+
+
+def allowed_classes() -> dict[str, str]:
+    """Class name -> import path for every router an artifact may name."""
+    return {path.partition(":")[2]: path for path, _ in ROUTERS.values()}
+
+
+def router_class(class_name: str) -> type:
+    """The router class named ``class_name``, if it is on the allow-list."""
+    allowed = allowed_classes()
+    if class_name not in allowed:
+        raise RoutecraftError(f"router class {class_name!r} is not on routecraft's allow-list")
+    return _import(allowed[class_name])
+
+
+def make_router(spec: str, **params: Any):
+    """Build a router from a short spec such as ``"knn"``, ``"knn:20"`` or ``"always:gpt-4"``."""
+    name, sep, arg = spec.partition(":")
+    if name not in ROUTERS:
+        raise RoutecraftError(f"unknown router {spec!r}; known: {', '.join(ROUTERS)}")
+    path, arg_param = ROUTERS[name]
+    if sep:
+        if arg_param is None:
+            raise RoutecraftError(f"router {name!r} takes no ':ARG' (got {spec!r})")
+        params[arg_param] = int(arg) if arg.isdigit() else arg
+    elif arg_param == "model":
+        raise RoutecraftError(f"router {name!r} needs a model: '{name}:<model>'")
+    cls = _import(path)
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        raise RoutecraftError(f"router {spec!r}: {exc}") from None
