@@ -1,0 +1,80 @@
+"""Train → evaluate on one dataset: the flow behind ``routecraft evaluate`` and ``quickstart``.
+
+Kept out of the CLI so notebooks and benchmarks run exactly what the command runs.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from ..data._dataset import Dataset
+from ..data._split import SplitReport, split_dataset
+from ..routers._base import Router
+from ..routers._registry import make_router
+
+RouterSpec = "str | Router"
+
+
+@dataclass
+class EvaluationRun:
+    """Everything one run produced: per-router results, the split, and the fitted routers."""
+
+    results: list[dict[str, Any]]
+    train: Dataset
+    test: Dataset
+    split: SplitReport
+    routers: dict[str, Router] = field(default_factory=dict)
+
+
+def _label(spec: "str | Router", taken: set[str]) -> str:
+    base = spec if isinstance(spec, str) else type(spec).__name__
+    name, i = base, 2
+    while name in taken:
+        name, i = f"{base}#{i}", i + 1
+    return name
+
+
+def train_and_evaluate(
+    data: Dataset,
+    routers: Sequence["str | Router"],
+    *,
+    test_size: float = 0.3,
+    seed: int = 0,
+    strong: str | None = None,
+    weak: str | None = None,
+    n_boot: int = 1000,
+    router_params: dict[str, dict[str, Any]] | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> EvaluationRun:
+    """Split ``data``, fit every router on train (the oracle on test), evaluate all on test.
+
+    ``routers`` holds registry specs (``"knn"``, ``"always:gpt-4"``) or routers; a router
+    that is already fitted (loaded from an artifact) is evaluated as it is.
+    """
+    from ._runner import evaluate_routers
+
+    train, test, report = split_dataset(data, test_size=test_size, seed=seed)
+    fitted: dict[str, Router] = {}
+    timings: dict[str, float] = {}
+    for spec in routers:
+        name = _label(spec, set(fitted))
+        router = make_router(spec, **(router_params or {}).get(spec, {})) if isinstance(spec, str) else spec
+        if on_step:
+            on_step(f"fitting {name}")
+        start = time.perf_counter()
+        if router.needs_test_labels:
+            router.fit(test)
+        elif not hasattr(router, "models_"):
+            router.fit(train)
+        timings[name] = time.perf_counter() - start
+        fitted[name] = router
+    if on_step:
+        on_step("evaluating")
+    results = evaluate_routers(fitted, test, strong=strong, weak=weak, n_boot=n_boot, seed=seed)
+    for r in results:
+        r["fit_seconds"] = round(timings.get(r["router"], 0.0), 3)
+        r["n_train"] = len(train)
+        r["split"] = report.origin
+    return EvaluationRun(results, train, test, report, fitted)

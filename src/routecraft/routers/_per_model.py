@@ -1,0 +1,158 @@
+"""Per-model predictors on query embeddings: logistic regression and a small MLP.
+
+Each model of the pool gets its own predictor of its score from the query embedding,
+trained only on the queries that model has a score for (pools with partial coverage,
+like MMLU-Pro's incomplete runs, lose nothing). Fractional scores are learned as soft
+labels. Predictions run as plain numpy from exported weights, so an artifact needs
+nothing but arrays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._errors import DataError
+from ..data._dataset import Dataset
+from ..embed._base import DEFAULT_EMBEDDER
+from ._base import EmbeddingRouterMixin, Router
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def _labelled_rows(scores: np.ndarray, model: str, j: int) -> np.ndarray:
+    rows = np.flatnonzero(~np.isnan(scores[:, j]))
+    if rows.size == 0:
+        raise DataError(f"model {model!r} has no scores in the training data")
+    return rows
+
+
+class _PerModelRouter(EmbeddingRouterMixin, Router):
+    """Shared fitting loop: embed once, fit one predictor per model, predict with numpy."""
+
+    def _fit(self, data: Dataset) -> None:
+        self.models_ = data.models
+        x = self._fit_embedder(data.texts)
+        scores = data.score_matrix(self.models_)
+        self._fit_models(x, scores)
+
+    def _predict(self, queries: pd.DataFrame) -> np.ndarray:
+        return self._forward(self._embed(queries["query"].tolist()))
+
+    def _fit_models(self, x: np.ndarray, scores: np.ndarray) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _weights(self) -> dict[str, np.ndarray]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        state, arrays = super()._get_state()
+        e_state, e_arrays = self._embedder_state()
+        return {**state, **e_state}, {**arrays, **e_arrays, **self._weights()}
+
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        super()._set_state(state, arrays)
+        self._restore_embedder(state, arrays)
+        self._load_weights(arrays)
+
+    def _load_weights(self, arrays: dict[str, np.ndarray]) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class LogisticRouter(_PerModelRouter):
+    """One L2-regularised logistic regression per model: P(model answers well | query)."""
+
+    def __init__(self, embedder: str = DEFAULT_EMBEDDER, C: float = 1.0, max_iter: int = 1000) -> None:
+        self.embedder = embedder
+        self.C = C
+        self.max_iter = max_iter
+
+    def _fit_models(self, x: np.ndarray, scores: np.ndarray) -> None:
+        from sklearn.linear_model import LogisticRegression
+
+        coef = np.zeros((len(self.models_), x.shape[1]))
+        intercept = np.zeros(len(self.models_))
+        for j, model in enumerate(self.models_):
+            rows = _labelled_rows(scores, model, j)
+            y = scores[rows, j]
+            if np.all(y == y[0]) and y[0] in (0.0, 1.0):  # one class: constant predictor
+                intercept[j] = 20.0 if y[0] == 1.0 else -20.0
+                continue
+            # soft labels: each row counts as a positive with weight s and a negative with 1 - s
+            xx = np.vstack([x[rows], x[rows]])
+            yy = np.concatenate([np.ones(rows.size), np.zeros(rows.size)])
+            ww = np.concatenate([y, 1.0 - y])
+            clf = LogisticRegression(C=self.C, max_iter=self.max_iter)
+            clf.fit(xx, yy, sample_weight=ww)
+            coef[j], intercept[j] = clf.coef_[0], clf.intercept_[0]
+        self.coef_, self.intercept_ = coef, intercept
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        return _sigmoid(x @ self.coef_.T + self.intercept_)
+
+    def _weights(self) -> dict[str, np.ndarray]:
+        return {"coef": self.coef_, "intercept": self.intercept_}
+
+    def _load_weights(self, arrays: dict[str, np.ndarray]) -> None:
+        self.coef_, self.intercept_ = arrays["coef"], arrays["intercept"]
+
+
+class MLPRouter(_PerModelRouter):
+    """One small ReLU MLP regressor per model (scikit-learn, early stopping), outputs clipped to [0, 1]."""
+
+    def __init__(
+        self,
+        embedder: str = DEFAULT_EMBEDDER,
+        hidden_size: int = 64,
+        alpha: float = 1e-3,
+        max_iter: int = 200,
+        random_state: int = 0,
+    ) -> None:
+        self.embedder = embedder
+        self.hidden_size = hidden_size
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def _fit_models(self, x: np.ndarray, scores: np.ndarray) -> None:
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.neural_network import MLPRegressor
+
+        w1, b1, w2, b2 = [], [], [], []
+        for j, model in enumerate(self.models_):
+            rows = _labelled_rows(scores, model, j)
+            reg = MLPRegressor(
+                hidden_layer_sizes=(int(self.hidden_size),),
+                alpha=self.alpha,
+                max_iter=self.max_iter,
+                early_stopping=rows.size >= 50,
+                random_state=self.random_state,
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                reg.fit(x[rows], scores[rows, j])
+            w1.append(reg.coefs_[0])
+            b1.append(reg.intercepts_[0])
+            w2.append(reg.coefs_[1][:, 0])
+            b2.append(reg.intercepts_[1][0])
+        self.w1_, self.b1_ = np.stack(w1), np.stack(b1)  # (m, dim, h), (m, h)
+        self.w2_, self.b2_ = np.stack(w2), np.array(b2)  # (m, h), (m,)
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        hidden = np.maximum(0.0, np.einsum("nd,mdh->nmh", x, self.w1_) + self.b1_[None])
+        return np.einsum("nmh,mh->nm", hidden, self.w2_) + self.b2_
+
+    def _weights(self) -> dict[str, np.ndarray]:
+        return {"w1": self.w1_, "b1": self.b1_, "w2": self.w2_, "b2": self.b2_}
+
+    def _load_weights(self, arrays: dict[str, np.ndarray]) -> None:
+        self.w1_, self.b1_, self.w2_, self.b2_ = (arrays[k] for k in ("w1", "b1", "w2", "b2"))
