@@ -44,7 +44,7 @@ def calibrate(
     console.print(
         f"threshold {payload['threshold']:.5f} → strong fraction {strong_fraction:.0%} of {len(data)} queries "
         f"(95% bootstrap interval of the realised fraction: "
-        f"{payload['fraction_ci'][0]:.3f}–{payload['fraction_ci'][1]:.3f}); "
+        f"{payload['strong_fraction_ci'][0]:.3f}–{payload['strong_fraction_ci'][1]:.3f}); "
         f"serve as model 'router-{type(r).__name__}-{payload['threshold']:.5f}' with strong={strong}, weak={weak}",
         highlight=False,
     )

@@ -38,15 +38,20 @@ def train(
     from ..data import load_dataset, split_dataset
     from ..routers import make_router
 
-    with status(f"loading {data}"):
-        dataset = load_dataset(data)
-    train_set = dataset if all_data else split_dataset(dataset, test_size=test_size, seed=seed)[0]
     r = make_router(router, **parse_params(param))
     if r.needs_test_labels:
         raise RoutecraftError(f"router {router!r} reads true scores of the queries it routes and cannot be deployed")
+    with status(f"loading {data}"):
+        dataset = load_dataset(data)
+    train_set = dataset if all_data else split_dataset(dataset, test_size=test_size, seed=seed)[0]
     with status(f"fitting {router} on {len(train_set)} queries"):
         r.fit(train_set)
-        r.save(str(out))
+        metrics = {}
+        if train_set.outcomes is not None:
+            from ..evaluate import default_pair
+
+            metrics["strong"], metrics["weak"] = default_pair(train_set)
+        r.save(str(out), metrics=metrics)
     console.print(f"saved {out} ({type(r).__name__}, {len(r.models_)} models, {len(train_set)} train queries)")
 
 
@@ -56,7 +61,7 @@ def evaluate(
     router: Optional[list[str]] = typer.Option(None, "--router", help="Router name to train and evaluate (repeatable)."),
     model: Optional[list[Path]] = typer.Option(None, "--model", help="Saved router artifact to evaluate (repeatable)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write results as a JSON list here."),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="Write the cost–quality plot (PNG) here."),
+    plots: Optional[Path] = typer.Option(None, "--plots", help="Write the plots (PNG) into this directory."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
     strong: Optional[str] = typer.Option(None, help="Strong model for APGR/CPT (default: best single)."),
     weak: Optional[str] = typer.Option(None, help="Weak model for APGR/CPT (default: cheapest)."),
@@ -81,10 +86,10 @@ def evaluate(
         )
     console.print(str(run.split), highlight=False)
     console.print(format_results(run.results))
-    write_outputs(run.results, json_out=json_out, plot=plot, report=report)
+    write_outputs(run.results, json_out=json_out, plots=plots, report=report)
 
 
-def write_outputs(results: list[dict], *, json_out: Path | None, plot: Path | None, report: Path | None) -> None:
+def write_outputs(results: list[dict], *, json_out: Path | None, plots: Path | None, report: Path | None) -> None:
     """Write JSON, plot and HTML report where asked (shared with ``quickstart``)."""
     from ..evaluate import plot_results, write_report
 
@@ -92,10 +97,10 @@ def write_outputs(results: list[dict], *, json_out: Path | None, plot: Path | No
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(results, indent=2) + "\n")
         console.print(f"wrote {json_out}")
-    plots = []
-    if plot:
-        plots.append(plot_results(results, plot))
-        console.print(f"wrote {plot}")
+    written = []
+    if plots or report:
+        written = plot_results(results, plots or report.parent)
+        console.print(f"wrote {', '.join(map(str, written))}")
     if report:
-        write_report(results, plots, report)
+        write_report(results, written, report)
         console.print(f"wrote {report}")

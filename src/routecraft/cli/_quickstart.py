@@ -35,13 +35,15 @@ def quickstart(
     for name in dataset or DEFAULT_DATASETS:
         with status(f"{name}: loading") as update:
             data = load_dataset(name)
-            run = train_and_evaluate(data, routers, seed=seed, n_boot=n_boot, on_step=lambda s: update(f"{name}: {s}"))
+            run = train_and_evaluate(data, routers, seed=seed, n_boot=n_boot, on_step=lambda s: update(f"{name}: {s}"), skip_unavailable=True)
         console.rule(f"{data.name} — {', '.join(data.models)}")
         console.print(str(run.split), highlight=False)
         console.print(format_results(run.results))
+        for skipped, why in run.skipped.items():
+            console.print(f"skipped {skipped}: {why}", highlight=False)
         slug = data.name.replace("/", "-")
-        plots.append(plot_results(run.results, out / f"{slug}.png"))
+        plots.extend(plot_results(run.results, out / slug))
         all_results.extend(run.results)
-    write_outputs(all_results, json_out=out / "results.json", plot=None, report=None)
+    write_outputs(all_results, json_out=out / "results.json", plots=None, report=None)
     write_report(all_results, plots, out / "report.html")
     console.print(f"wrote {', '.join(str(p) for p in plots)} and {out / 'report.html'}")

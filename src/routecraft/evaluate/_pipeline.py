@@ -9,13 +9,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
+from .._errors import DependencyError
 from ..data._dataset import Dataset
 from ..data._split import SplitReport, split_dataset
 from ..routers._base import Router
 from ..routers._registry import make_router
-
-RouterSpec = "str | Router"
-
 
 @dataclass
 class EvaluationRun:
@@ -26,6 +24,7 @@ class EvaluationRun:
     test: Dataset
     split: SplitReport
     routers: dict[str, Router] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
 
 
 def _label(spec: "str | Router", taken: set[str]) -> str:
@@ -47,27 +46,37 @@ def train_and_evaluate(
     n_boot: int = 1000,
     router_params: dict[str, dict[str, Any]] | None = None,
     on_step: Callable[[str], None] | None = None,
+    skip_unavailable: bool = False,
 ) -> EvaluationRun:
     """Split ``data``, fit every router on train (the oracle on test), evaluate all on test.
 
     ``routers`` holds registry specs (``"knn"``, ``"always:gpt-4"``) or routers; a router
-    that is already fitted (loaded from an artifact) is evaluated as it is.
+    that is already fitted (loaded from an artifact) is evaluated as it is. With
+    ``skip_unavailable``, a router whose optional extra is not installed is skipped
+    (and listed in ``EvaluationRun.skipped``) instead of failing the run.
     """
     from ._runner import evaluate_routers
 
     train, test, report = split_dataset(data, test_size=test_size, seed=seed)
     fitted: dict[str, Router] = {}
     timings: dict[str, float] = {}
+    skipped: dict[str, str] = {}
     for spec in routers:
         name = _label(spec, set(fitted))
         router = make_router(spec, **(router_params or {}).get(spec, {})) if isinstance(spec, str) else spec
         if on_step:
             on_step(f"fitting {name}")
         start = time.perf_counter()
-        if router.needs_test_labels:
-            router.fit(test)
-        elif not hasattr(router, "models_"):
-            router.fit(train)
+        try:
+            if router.needs_test_labels:
+                router.fit(test)
+            elif not hasattr(router, "models_"):
+                router.fit(train)
+        except DependencyError as exc:
+            if not skip_unavailable:
+                raise
+            skipped[name] = str(exc)
+            continue
         timings[name] = time.perf_counter() - start
         fitted[name] = router
     if on_step:
@@ -77,4 +86,4 @@ def train_and_evaluate(
         r["fit_seconds"] = round(timings.get(r["router"], 0.0), 3)
         r["n_train"] = len(train)
         r["split"] = report.origin
-    return EvaluationRun(results, train, test, report, fitted)
+    return EvaluationRun(results, train, test, report, fitted, skipped)

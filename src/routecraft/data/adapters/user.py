@@ -1,0 +1,222 @@
+"""Public and user formats: plain outcome/preference logs, Chatbot-Arena battles, RouterBench.
+
+Formats are documented in ``docs/data-formats.md``. All readers accept CSV, Parquet,
+JSONL or a JSON list of objects, and name the file, row and field of any bad value.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..._errors import DataError
+from .._dataset import Dataset
+from .._tables import OUTCOME_SOURCES, PREFERENCE_SOURCES, query_id_for, validate_pool
+from .._prices import pool_for
+from ._common import assemble, numeric, read_records, require_columns, require_text
+
+PoolLike = pd.DataFrame | str | Path | None
+OPTIONAL_OUTCOME = ("raw_score", "cost_usd", "tokens_in", "tokens_out", "latency_s")
+OPTIONAL_TEXT = ("task", "split", "answer", "turns")
+WINNER_WORDS = {
+    "a": "a", "model_a": "a", "b": "b", "model_b": "b",
+    "tie": "tie", "tie (bothbad)": "tie", "both_bad": "tie", "bothbad": "tie",
+}
+COST_SUFFIX = "|total_cost"
+ROUTERBENCH_SKIP = ("sample_id", "prompt", "eval_name", "oracle_model_to_route_to")
+
+
+def resolve_pool(pool: PoolLike) -> pd.DataFrame | None:
+    """A pool given as a table or as a file with the pool columns (CSV/Parquet/JSONL/JSON list)."""
+    if pool is None or isinstance(pool, pd.DataFrame):
+        return None if pool is None else validate_pool(pool)
+    return validate_pool(read_records(pool), str(pool))
+
+
+def _meta(path: Path, fmt: str) -> dict[str, Any]:
+    return {"name": path.stem, "source": {"format": fmt, "path": str(path)}, "path": str(path), "notes": []}
+
+
+def _query_columns(frame: pd.DataFrame, path: Path, rows: np.ndarray) -> dict[str, Any]:
+    """``query`` (required, non-empty), ``query_id`` (optional, else the text hash) and optional query fields."""
+    cols: dict[str, Any] = {"query": require_text(frame["query"], path, "query", rows)}
+    if "query_id" in frame.columns:
+        ids = frame["query_id"]
+        bad = ids.isna() | (ids.astype(str).str.strip() == "")
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError("empty query_id", path=str(path), row=int(rows[i]), field="query_id")
+        cols["query_id"] = ids.astype(str).to_numpy()
+    for c in ("task", "split", "turns"):
+        if c in frame.columns:
+            cols[c] = frame[c].to_numpy()
+    return cols
+
+
+def load_outcomes_file(path: str | Path, pool: PoolLike = None) -> Dataset:
+    """One row per (query, model): ``query`` [+ ``query_id``], ``model``, ``score`` in [0, 1], optional extras."""
+    path = Path(path)
+    frame = read_records(path)
+    require_columns(frame, ["query", "model", "score"], path, "outcome log")
+    rows = np.arange(1, len(frame) + 1)
+    cols = _query_columns(frame, path, rows)
+    models = frame["model"]
+    if models.isna().any() or (models.astype(str).str.strip() == "").any():
+        i = int(np.flatnonzero((models.isna() | (models.astype(str).str.strip() == "")).to_numpy())[0])
+        raise DataError("empty model name", path=str(path), row=i + 1, field="model")
+    cols["model"] = models.astype(str).to_numpy()
+    cols["score"] = numeric(frame["score"], path, "score", lo=0, hi=1)
+    for c in OPTIONAL_OUTCOME:
+        if c in frame.columns:
+            cols[c] = numeric(frame[c], path, c, lo=None if c == "raw_score" else 0, allow_missing=True)
+    if "answer" in frame.columns:
+        cols["answer"] = frame["answer"].to_numpy()
+    cols["source"] = _sources(frame, path, OUTCOME_SOURCES, "gold")
+    meta = _meta(path, "outcomes")
+    table = resolve_pool(pool)
+    return assemble(pd.DataFrame(cols), meta, pool=table if table is not None else pool_for(sorted(set(cols["model"]))))
+
+
+def _sources(frame: pd.DataFrame, path: Path, allowed: tuple[str, ...], default: str) -> np.ndarray:
+    if "source" not in frame.columns:
+        return np.full(len(frame), default, dtype=object)
+    src = frame["source"].fillna(default).astype(str)
+    bad = ~src.isin(allowed)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"source {src.iloc[i]!r} is not one of {', '.join(allowed)}", path=str(path), row=i + 1, field="source"
+        )
+    return src.to_numpy(dtype=object)
+
+
+def _first_user_turn(conversation: Any, path: Path, row: int) -> tuple[str, str | None]:
+    """(first user message, JSON of all user turns) of an Arena ``conversation_a``."""
+    if isinstance(conversation, str):
+        try:
+            conversation = json.loads(conversation)
+        except json.JSONDecodeError:
+            raise DataError("conversation_a is not a JSON list of messages", path=str(path), row=row,
+                            field="conversation_a") from None
+    if isinstance(conversation, np.ndarray):
+        conversation = conversation.tolist()
+    if not isinstance(conversation, list):
+        raise DataError("conversation_a is not a list of messages", path=str(path), row=row, field="conversation_a")
+    user = [m for m in conversation if isinstance(m, dict) and m.get("role") == "user"]
+    if not user:
+        raise DataError("conversation_a has no user turn", path=str(path), row=row, field="conversation_a")
+    turns = [{"role": "user", "content": str(m.get("content", ""))} for m in user]
+    return turns[0]["content"], (json.dumps(turns, ensure_ascii=False) if len(turns) > 1 else None)
+
+
+def load_preferences_file(path: str | Path, pool: PoolLike = None, source: str = "crowd") -> Dataset:
+    """Pairwise labels: ``model_a``, ``model_b``, ``winner`` and the query as ``query``, ``prompt`` or Arena's ``conversation_a``.
+
+    ``winner`` accepts ``a``/``b``/``tie`` and Chatbot Arena's ``model_a``/``model_b``/``tie``/
+    ``tie (bothbad)``. With a ``pool``, a model outside it is an error (a typo would
+    otherwise silently create a new model).
+    """
+    path = Path(path)
+    frame = read_records(path)
+    require_columns(frame, ["model_a", "model_b", "winner"], path, "preference file")
+    rows = np.arange(1, len(frame) + 1)
+    if "query" not in frame.columns:
+        if "prompt" in frame.columns:
+            frame = frame.rename(columns={"prompt": "query"})
+        elif "conversation_a" in frame.columns:
+            parsed = [_first_user_turn(c, path, int(r)) for c, r in zip(frame["conversation_a"], rows)]
+            frame = frame.assign(query=[p[0] for p in parsed], turns=[p[1] for p in parsed])
+        else:
+            require_columns(frame, ["query"], path, "preference file (query, prompt or conversation_a)")
+    qcols = _query_columns(frame, path, rows)
+    if "query_id" not in qcols:
+        qcols["query_id"] = np.array([query_id_for(t) for t in qcols["query"]], dtype=object)
+    winner = frame["winner"].map(lambda w: WINNER_WORDS.get(str(w).strip().lower()))
+    if winner.isna().any():
+        i = int(np.flatnonzero(winner.isna().to_numpy())[0])
+        raise DataError(
+            f"winner {frame['winner'].iloc[i]!r} is not one of a, b, tie, model_a, model_b, tie (bothbad)",
+            path=str(path), row=i + 1, field="winner",
+        )
+    table = resolve_pool(pool)
+    if table is not None:
+        known = set(table["model"])
+        for col in ("model_a", "model_b"):
+            bad = ~frame[col].astype(str).isin(known)
+            if bad.any():
+                i = int(np.flatnonzero(bad.to_numpy())[0])
+                raise DataError(f"model {frame[col].iloc[i]!r} is not in the pool", path=str(path), row=i + 1, field=col)
+    prefs = pd.DataFrame(
+        {
+            "query_id": qcols["query_id"],
+            "model_a": frame["model_a"].astype(str).to_numpy(),
+            "model_b": frame["model_b"].astype(str).to_numpy(),
+            "winner": winner.to_numpy(),
+            "source": _sources(frame, path, PREFERENCE_SOURCES, source),
+        }
+    )
+    for c in ("weight", "judge"):
+        if c in frame.columns:
+            prefs[c] = numeric(frame[c], path, c, lo=0) if c == "weight" else frame[c].to_numpy()
+    meta = _meta(path, "preferences")
+    queries = pd.DataFrame(qcols)
+    texts_per_id = queries.groupby("query_id")["query"].nunique()
+    if (texts_per_id > 1).any():
+        qid = texts_per_id.index[texts_per_id.to_numpy() > 1][0]
+        i = int(np.flatnonzero((queries["query_id"] == qid).to_numpy())[1])
+        raise DataError(f"query_id {qid!r} has two different query texts", path=str(path), row=i + 1, field="query_id")
+    queries = queries.drop_duplicates("query_id").reset_index(drop=True)  # several battles per query are normal
+    if table is None:
+        table = pool_for(sorted(set(prefs["model_a"]) | set(prefs["model_b"])))
+    return assemble(queries, meta, pool=table, preferences=prefs, what="query row")
+
+
+def load_routerbench(path: str | Path) -> Dataset:
+    """A RouterBench export: ``sample_id, prompt, eval_name``, one score column and one ``<model>|total_cost`` per model."""
+    path = Path(path)
+    frame = read_records(path)
+    require_columns(frame, ["sample_id", "prompt", "eval_name"], path, "RouterBench table")
+    models = [c[: -len(COST_SUFFIX)] for c in frame.columns if str(c).endswith(COST_SUFFIX)]
+    if not models:
+        raise DataError(f"RouterBench table has no '<model>{COST_SUFFIX}' columns", path=str(path))
+    require_columns(frame, models, path, "RouterBench table")
+    rows = np.arange(1, len(frame) + 1)
+    texts = require_text(frame["prompt"].map(_routerbench_prompt), path, "prompt", rows)
+    parts = []
+    for m in models:
+        parts.append(
+            pd.DataFrame(
+                {
+                    "query_id": frame["sample_id"].astype(str).to_numpy(),
+                    "query": texts,
+                    "task": frame["eval_name"].astype(str).to_numpy(),
+                    "model": m,
+                    "score": numeric(frame[m], path, m, lo=0, hi=1),
+                    "cost_usd": numeric(frame[m + COST_SUFFIX], path, m + COST_SUFFIX, lo=0, allow_missing=True),
+                    "answer": frame.get(f"{m}|model_response"),
+                    "source": "gold",
+                }
+            )
+        )
+    long = pd.concat(parts, ignore_index=True)
+    order = np.arange(len(long)).reshape(len(models), len(frame)).T.ravel()
+    meta = _meta(path, "routerbench")
+    meta["license"] = "RouterBench (withmartian/routerbench): see its dataset card"
+    return assemble(long.iloc[order], meta, pool=pool_for(models))
+
+
+def _routerbench_prompt(value: Any) -> Any:
+    """RouterBench stores some prompts as a stringified list of turns: keep the first turn."""
+    if isinstance(value, str) and value.startswith("['") and value.endswith("']"):
+        try:
+            turns = ast.literal_eval(value)
+            if isinstance(turns, list) and turns and isinstance(turns[0], str):
+                return turns[0]
+        except (ValueError, SyntaxError):
+            pass
+    return value
