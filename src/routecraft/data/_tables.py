@@ -84,6 +84,7 @@ def _first_bad(mask: np.ndarray | pd.Series) -> int | None:
 
 def _coerce(frame: pd.DataFrame, table: str, path: str | None) -> pd.DataFrame:
     schema = SCHEMAS[table]
+    frame = frame.reset_index(drop=True)  # a filtered frame's index would misalign the columns
     known = {c.name for c in schema}
     for col in schema:
         if col.required and col.name not in frame.columns:

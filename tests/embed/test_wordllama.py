@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import logging
+import socket
+
+import numpy as np
+import pytest
+
+from routecraft._errors import RoutecraftError
+from routecraft.embed import WordLlamaEmbedder, _once
+from routecraft.embed._wordllama import _root_logging_untouched
+
+
+def test_shape_dtype_norm_and_determinism(queries, assert_unit_rows):
+    emb = WordLlamaEmbedder()
+    a, b = emb.encode(queries), WordLlamaEmbedder().encode(queries)
+    assert_unit_rows(a, len(queries), 256)
+    np.testing.assert_array_equal(a, b)
+    # batch composition does not change a text's vector beyond float noise
+    np.testing.assert_allclose(emb.encode(queries[3:4])[0], a[3], atol=1e-6)
+
+
+def test_similar_texts_are_closer_than_unrelated_ones():
+    a, b, c = WordLlamaEmbedder().encode(
+        ["How do I sort a list in Python?", "Sorting a Python list", "Best hiking trails in the Alps"]
+    )
+    assert a @ b > a @ c + 0.1
+
+
+def test_matryoshka_truncation_is_a_prefix(queries, assert_unit_rows):
+    full = WordLlamaEmbedder().encode(queries)
+    small = WordLlamaEmbedder(64).encode(queries)
+    assert_unit_rows(small, len(queries), 64)
+    prefix = full[:, :64] / np.linalg.norm(full[:, :64], axis=1, keepdims=True)
+    np.testing.assert_allclose(small, prefix, atol=1e-5)
+
+
+def test_unsupported_dim_is_rejected():
+    with pytest.raises(RoutecraftError, match="64, 128, 256"):
+        WordLlamaEmbedder(512)
+
+
+def test_empty_text_gives_a_zero_row_not_nan():
+    vecs = WordLlamaEmbedder().encode(["", "hello"])
+    assert np.all(vecs[0] == 0) and np.isfinite(vecs).all()
+
+
+def test_loads_from_the_wheel_without_network(monkeypatch, queries, assert_unit_rows):
+    """A fresh load (singleton cleared) with every socket connect failing still works."""
+
+    def refuse(*args, **kwargs):
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(_once, "_LOADED", {})
+    monkeypatch.setattr(_once, "_LOCKS", {})
+    vecs = WordLlamaEmbedder().encode(queries)
+    assert_unit_rows(vecs, len(queries), 256)
+
+
+def test_wordllama_import_side_effects_on_logging_are_undone():
+    root = logging.getLogger()
+    before = (root.level, list(root.handlers))
+    with _root_logging_untouched():
+        logging.basicConfig(level=logging.DEBUG, force=True)
+    assert (root.level, list(root.handlers)) == before
