@@ -30,17 +30,40 @@ def _cell(result: dict[str, Any], key: str, fmt: str, sep: str = " ") -> str:
     return fmt.format(value) + (f"{sep}[{fmt.format(ci[0])}, {fmt.format(ci[1])}]" if ci else "")
 
 
+# the terminal table is narrower: the interval only for the headline APGR, cost per 1k queries
+_TERMINAL = [
+    ("apgr_routellm", "APGR (RouteLLM)", "{:.3f}"),
+    ("cpt50", "CPT50", "{:.3f}"),
+    ("cpt80", "CPT80", "{:.3f}"),
+    ("quality", "quality", "{:.3f}"),
+]
+
+
 def format_results(results: Sequence[dict[str, Any]]) -> Table:
-    """One row per router, 95% bootstrap intervals in brackets."""
+    """One row per router for the terminal: APGR with its 95% interval, then the other headline numbers.
+
+    JSON and the HTML report carry every metric with its interval; this table stays
+    readable in an 80-column terminal.
+    """
     title = f"{results[0]['dataset']} — {results[0]['strong']} vs {results[0]['weak']}" if results else ""
     table = Table(title=title)
-    table.add_column("router")
+    table.add_column("router", no_wrap=True)
     table.add_column("n", justify="right")
-    for _, name, _ in COLUMNS:
+    table.add_column("APGR [95% CI]", justify="right", no_wrap=True)
+    for _, name, _ in _TERMINAL:
         table.add_column(name, justify="right")
+    table.add_column("$/1k q", justify="right")
     for r in results:
-        table.add_row(r["router"], str(r["n_pair"]), *(_cell(r, k, f, "\n") for k, _, f in COLUMNS))
+        ci = r.get("apgr_ci")
+        apgr = "—" if r.get("apgr") is None else f"{r['apgr']:.3f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
+        cost = "—" if r.get("cost") is None else f"{1000 * r['cost']:.3g}"
+        table.add_row(r["router"], str(r["n_pair"]), apgr, *(_plain(r, k, f) for k, _, f in _TERMINAL), cost)
     return table
+
+
+def _plain(result: dict[str, Any], key: str, fmt: str) -> str:
+    value = result.get(key)
+    return "—" if value is None else fmt.format(value)
 
 
 def write_report(results: Sequence[dict[str, Any]], plot_paths: Sequence[str | Path], path: str | Path) -> Path:
