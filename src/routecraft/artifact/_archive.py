@@ -106,7 +106,9 @@ def save_router(router: Any, path: str | Path, metrics: dict[str, Any] | None = 
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("manifest.json", manifest_bytes)
         for name, data in members.items():
-            zf.writestr(name, data)
+            # float weights barely deflate (~8%) and deflating 90 MB costs seconds: store them
+            stored = zipfile.ZIP_STORED if name.endswith(".safetensors") else None
+            zf.writestr(name, data, compress_type=stored)
     tmp.replace(path)  # atomic: a crash never leaves a half-written artifact
     from ._card import write_card
 

@@ -2,15 +2,28 @@
 
 from ._base import Router, as_queries, pair_score_from_quality
 from ._baselines import AlwaysRouter, BestSingleRouter, OracleRouter, RandomRouter
+from ._bert import BertRouter
+from ._causal_llm import CausalLLMRouter
+from ._knn import KNNRouter
+from ._mf import MatrixFactorizationRouter
+from ._per_model import LogisticRouter, MLPRouter
+from ._sw import SWRankingRouter
 from ._check import check_router, conformance_dataset
 from ._registry import make_router, router_names
 
 __all__ = [
     "AlwaysRouter",
+    "BertRouter",
     "BestSingleRouter",
+    "CausalLLMRouter",
+    "KNNRouter",
+    "LogisticRouter",
+    "MLPRouter",
+    "MatrixFactorizationRouter",
     "OracleRouter",
     "RandomRouter",
     "Router",
+    "SWRankingRouter",
     "as_queries",
     "check_router",
     "conformance_dataset",
