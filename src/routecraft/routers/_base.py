@@ -157,7 +157,8 @@ class EmbeddingRouterMixin:
     """Shared embedder handling for routers with an ``embedder`` parameter.
 
     Fits the embedder on training texts when it learns (TF-IDF), and saves/restores
-    its state alongside the router's own state under the ``embedder.`` prefix.
+    its state alongside the router's own state under the ``embedder.`` prefix: a
+    router's own ``_get_state``/``_set_state`` call ``super()`` and get this for free.
     """
 
     def _fit_embedder(self, texts: Sequence[str]) -> np.ndarray:
@@ -168,14 +169,15 @@ class EmbeddingRouterMixin:
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.embedder_.encode(list(texts))
 
-    def _embedder_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        state, arrays = self.embedder_.get_state()
-        return (
-            {"embedder_": {"name": self.embedder_.name, "dim": self.embedder_.dim, "state": state}},
-            {f"embedder.{k}": v for k, v in arrays.items()},
-        )
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        state, arrays = super()._get_state()  # type: ignore[misc]
+        e_state, e_arrays = self.embedder_.get_state()
+        state["embedder_"] = {"name": self.embedder_.name, "dim": self.embedder_.dim, "state": e_state}
+        arrays.update({f"embedder.{k}": v for k, v in e_arrays.items()})
+        return state, arrays
 
-    def _restore_embedder(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        super()._set_state(state, arrays)  # type: ignore[misc]
         info = state["embedder_"]
         self.embedder_ = make_embedder(info["name"])
         self.embedder_.set_state(

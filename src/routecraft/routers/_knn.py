@@ -57,10 +57,8 @@ class KNNRouter(EmbeddingRouterMixin, Router):
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         state, arrays = super()._get_state()
-        e_state, e_arrays = self._embedder_state()
-        return {**state, **e_state}, {
+        return {**state}, {
             **arrays,
-            **e_arrays,
             "train_embeddings": self.train_embeddings_,
             "train_scores": self.train_scores_,
             "prior": self.prior_,
@@ -68,7 +66,6 @@ class KNNRouter(EmbeddingRouterMixin, Router):
 
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         super()._set_state(state, arrays)
-        self._restore_embedder(state, arrays)
         self.train_embeddings_ = arrays["train_embeddings"]
         self.train_scores_ = arrays["train_scores"]
         self.prior_ = arrays["prior"]

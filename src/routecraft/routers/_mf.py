@@ -239,15 +239,13 @@ class MatrixFactorizationRouter(EmbeddingRouterMixin, Router):
     # --------------------------------------------------------------- state
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         state, arrays = super()._get_state()
-        e_state, e_arrays = self._embedder_state()
         return (
-            {**state, **e_state, "n_epochs_": self.n_epochs_, "val_loss_": self.val_loss_},
-            {**arrays, **e_arrays, **{k: self.params_[k] for k in _PARAMS}},
+            {**state, "n_epochs_": self.n_epochs_, "val_loss_": self.val_loss_},
+            {**arrays, **{k: self.params_[k] for k in _PARAMS}},
         )
 
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         super()._set_state(state, arrays)
-        self._restore_embedder(state, arrays)
         self.params_ = {k: np.asarray(arrays[k]) for k in _PARAMS}
         self.n_epochs_ = state["n_epochs_"]
         self.val_loss_ = state["val_loss_"]

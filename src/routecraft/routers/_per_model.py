@@ -54,12 +54,10 @@ class _PerModelRouter(EmbeddingRouterMixin, Router):
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         state, arrays = super()._get_state()
-        e_state, e_arrays = self._embedder_state()
-        return {**state, **e_state}, {**arrays, **e_arrays, **self._weights()}
+        return {**state}, {**arrays, **self._weights()}
 
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         super()._set_state(state, arrays)
-        self._restore_embedder(state, arrays)
         self._load_weights(arrays)
 
     def _load_weights(self, arrays: dict[str, np.ndarray]) -> None:  # pragma: no cover - abstract

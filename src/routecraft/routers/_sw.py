@@ -182,11 +182,9 @@ class SWRankingRouter(EmbeddingRouterMixin, Router):
     # --------------------------------------------------------------- state
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         state, arrays = super()._get_state()
-        e_state, e_arrays = self._embedder_state()
         b = self.battles_
-        return {**state, **e_state, "train_query_ids_": list(b.query_ids)}, {
+        return {**state, "train_query_ids_": list(b.query_ids)}, {
             **arrays,
-            **e_arrays,
             "train_embeddings": self.train_embeddings_,
             "battle_query": b.query,
             "battle_a": b.a,
@@ -197,7 +195,6 @@ class SWRankingRouter(EmbeddingRouterMixin, Router):
 
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         super()._set_state(state, arrays)
-        self._restore_embedder(state, arrays)
         self.train_embeddings_ = arrays["train_embeddings"]
         self._set_battles(
             Battles(
