@@ -12,7 +12,7 @@ from rich.table import Table
 # (result key, column title, format); "<key>_ci" is shown beside the value when present.
 COLUMNS = [
     ("apgr", "APGR", "{:.3f}"),
-    ("apgr_routellm", "APGR (RouteLLM)", "{:.3f}"),
+    ("apgr_routellm", "APGR-RL", "{:.3f}"),
     ("cpt50", "CPT50", "{:.3f}"),
     ("cpt80", "CPT80", "{:.3f}"),
     ("quality", "quality", "{:.3f}"),
@@ -32,7 +32,7 @@ def _cell(result: dict[str, Any], key: str, fmt: str, sep: str = " ") -> str:
 
 # the terminal table is narrower: the interval only for the headline APGR, cost per 1k queries
 _TERMINAL = [
-    ("apgr_routellm", "APGR (RouteLLM)", "{:.3f}"),
+    ("apgr_routellm", "APGR-RL", "{:.3f}"),
     ("cpt50", "CPT50", "{:.3f}"),
     ("cpt80", "CPT80", "{:.3f}"),
     ("quality", "quality", "{:.3f}"),
@@ -45,10 +45,10 @@ def format_results(results: Sequence[dict[str, Any]]) -> Table:
     JSON and the HTML report carry every metric with its interval; this table stays
     readable in an 80-column terminal.
     """
-    title = f"{results[0]['dataset']} — {results[0]['strong']} vs {results[0]['weak']}" if results else ""
-    table = Table(title=title)
+    first = results[0] if results else {}
+    title = f"{first['dataset']} (n={first['n_pair']}) — {first['strong']} vs {first['weak']}" if results else ""
+    table = Table(title=title, caption="APGR-RL: RouteLLM's decile APGR; quality and $/1k q of the best-quality pick")
     table.add_column("router", no_wrap=True)
-    table.add_column("n", justify="right")
     table.add_column("APGR [95% CI]", justify="right", no_wrap=True)
     for _, name, _ in _TERMINAL:
         table.add_column(name, justify="right")
@@ -57,7 +57,7 @@ def format_results(results: Sequence[dict[str, Any]]) -> Table:
         ci = r.get("apgr_ci")
         apgr = "—" if r.get("apgr") is None else f"{r['apgr']:.3f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
         cost = "—" if r.get("cost") is None else f"{1000 * r['cost']:.3g}"
-        table.add_row(r["router"], str(r["n_pair"]), apgr, *(_plain(r, k, f) for k, _, f in _TERMINAL), cost)
+        table.add_row(r["router"], apgr, *(_plain(r, k, f) for k, _, f in _TERMINAL), cost)
     return table
 
 
