@@ -174,3 +174,18 @@ def test_pair_score_ranks_training_queries_by_who_won(conformance_data):
     gain = scores[:, 0] - scores[:, 1]
     ps = SWRankingRouter(embedder="hashing").fit(conformance_data).pair_score(conformance_data, "strong-model", "weak-model")
     assert roc_auc_score(gain[gain != 0] > 0, ps[gain != 0]) > 0.75
+
+
+def test_two_player_closed_form_matches_newton():
+    """The single-pair shortcut gives the same strengths as the general batched Newton fit."""
+    from routecraft.routers._bradley_terry import _newton, fit_bradley_terry
+
+    rng = np.random.default_rng(0)
+    n = rng.uniform(1, 50, size=(40, 1))
+    s = n * rng.uniform(0.01, 0.99, size=(40, 1))
+    s[0, 0] = 0.0  # one side won everything: no finite optimum, falls back to Newton
+    lo, hi = np.array([0]), np.array([1])
+    fast = fit_bradley_terry(n, s, lo, hi, 2)
+    slow = _newton(n / n, s / n, lo, hi, 2)
+    assert np.allclose(fast[1:], slow[1:], atol=1e-8)
+    assert np.array_equal(fast[0], slow[0])

@@ -56,6 +56,23 @@ def fit_bradley_terry(
     beta = np.zeros((batch, n_players))
     if batch == 0 or lo.size == 0:
         return beta
+    if lo.size == 1 and n_players == 2:
+        # one pair (a strong/weak pool): the MLE is closed-form, β_lo − β_hi = log10(s / (n − s));
+        # rows where one side won every weighted battle have no finite optimum: Newton below
+        wins, games = s[:, 0], n[:, 0]
+        finite = (wins > 0) & (wins < games)
+        half = 0.5 * np.log10(wins[finite] / (games[finite] - wins[finite]))
+        beta[finite, lo[0]], beta[finite, hi[0]] = half, -half
+        if not finite.all():
+            beta[~finite] = _newton(n[~finite], s[~finite], lo, hi, n_players)
+        return beta
+    return _newton(n, s, lo, hi, n_players)
+
+
+def _newton(n: np.ndarray, s: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_players: int) -> np.ndarray:
+    """Damped Newton for the batched fit (weights already normalised per query)."""
+    batch = n.shape[0]
+    beta = np.zeros((batch, n_players))
     # (players × pairs) incidence, sparse: 2 entries per pair instead of n_players
     pair = np.arange(lo.size)
     incidence = sparse.csr_matrix(

@@ -167,17 +167,25 @@ class SWRankingRouter(EmbeddingRouterMixin, Router):
         for start in range(0, len(emb), step):
             block = emb[start : start + step]
             with _blas().limit(limits=1 if len(block) < _SINGLE_THREAD_BELOW else None, user_api="blas"):
-                sims = (block @ train.T).astype(np.float64)  # float32 product, as embedded
+                sims = block @ train.T  # float32 product, as embedded
             beta = self.pair_table_.strengths(self._weights(sims))
             per_model = beta[:, self.tier_of_model_]
             out[start : start + step] = per_model - per_model.mean(axis=1, keepdims=True)
         return to_elo(out)
 
     def _weights(self, sims: np.ndarray) -> np.ndarray:
-        """γ^(1 + S) with S = sim / max sim per row (uniform where no similarity is positive)."""
+        """γ^(S) with S = sim / max sim per row (uniform where no similarity is positive), in float64.
+
+        RouteLLM's weights are γ^(1 + S) = γ · γ^S; a weighted Bradley–Terry fit is
+        unchanged when all of a query's weights are scaled by the same factor, so the
+        constant γ is dropped. This is the hot loop (queries × training queries), so it
+        works in place: one scale, one exp, one cast.
+        """
         top = sims.max(axis=1, keepdims=True)
-        rel = np.where(top > 0, sims / np.where(top > 0, top, 1.0), 0.0)
-        return np.exp((1.0 + rel) * math.log(self.gamma))
+        scale = np.where(top > 0, math.log(self.gamma) / np.where(top > 0, top, 1.0), 0.0).astype(sims.dtype)
+        sims *= scale
+        np.exp(sims, out=sims)
+        return sims.astype(np.float64, copy=False)
 
     # --------------------------------------------------------------- state
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
