@@ -110,3 +110,26 @@ def test_train_evaluate_calibrate_round_trip(tmp_path):
     assert proc.returncode == 0, proc.stderr
     cal = json.loads(proc.stdout)
     assert 0 <= cal["threshold"] <= 1 and cal["strong"] == "gpt-4-1106-preview"
+
+
+@pytest.mark.parametrize("router, cls", [("sw", "SWRankingRouter"), ("mf", "MatrixFactorizationRouter")])
+def test_train_preference_routers_from_cli(tmp_path, router, cls):
+    art = tmp_path / f"{router}.routecraft"
+    proc = run("train", "--data", "bundled:routellm-mtbench", "--router", router, "--param", "embedder=hashing", "--out", str(art))
+    assert proc.returncode == 0, proc.stderr
+    proc = run("evaluate", "--data", "bundled:routellm-mtbench", "--model", str(art), "--n-boot", "100", "--test-size", "0.5")
+    assert proc.returncode == 0, proc.stderr
+    assert cls in proc.stdout
+
+
+@pytest.mark.slow
+def test_train_bert_from_cli(tmp_path):
+    art = tmp_path / "bert.routecraft"
+    proc = run("train", "--data", "bundled:routellm-mtbench", "--router", "bert", "--param", "max_train_pairs=32", "--out", str(art))
+    assert proc.returncode == 0, proc.stderr
+    assert art.exists()
+
+
+def test_causal_llm_without_model_path_is_a_clear_error(tmp_path):
+    proc = run("train", "--data", "bundled:routellm-mtbench", "--router", "causal-llm", "--out", str(tmp_path / "c.routecraft"))
+    assert_one_line_error(proc, "model_path")
