@@ -28,6 +28,7 @@ def calibrate(
     from ..artifact import load_router
     from ..data import load_dataset
     from ..policy import calibrate_threshold
+    from ..routers._registry import short_name
 
     if not 0.0 < strong_fraction < 1.0:
         raise RoutecraftError(f"--strong-fraction must be in (0, 1), got {strong_fraction}")
@@ -45,7 +46,8 @@ def calibrate(
         f"threshold {payload['threshold']:.5f} → strong fraction {strong_fraction:.0%} of {len(data)} queries "
         f"(95% bootstrap interval of the realised fraction: "
         f"{payload['strong_fraction_ci'][0]:.3f}–{payload['strong_fraction_ci'][1]:.3f}); "
-        f"serve as model 'router-{type(r).__name__}-{payload['threshold']:.5f}' with strong={strong}, weak={weak}",
+        f"serve as model 'router-{short_name(type(r).__name__)}-{payload['threshold']:.5f}' "
+        f"with strong={strong}, weak={weak}",
         highlight=False,
     )
 

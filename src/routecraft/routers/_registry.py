@@ -42,6 +42,14 @@ def allowed_classes() -> dict[str, str]:
     return {path.partition(":")[2]: path for path, _ in ROUTERS.values()}
 
 
+def short_name(class_name: str) -> str:
+    """The registry name of a router class (``SWRankingRouter`` → ``sw``), as used in served model names."""
+    for name, (path, _) in ROUTERS.items():
+        if path.partition(":")[2] == class_name:
+            return name
+    return class_name
+
+
 def router_class(class_name: str) -> type:
     """The router class named ``class_name``, if it is on the allow-list."""
     allowed = allowed_classes()
