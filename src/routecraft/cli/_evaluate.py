@@ -10,7 +10,7 @@ import typer
 
 from .._errors import RoutecraftError
 from . import app
-from ._common import console, parse_params, status
+from ._common import console, err_console, parse_params, status
 
 DATA_HELP = "Dataset: a canonical directory, an upstream layout or file, or bundled:NAME."
 
@@ -76,6 +76,12 @@ def evaluate(
 
     specs: list = list(router or [])
     specs += [load_router(p) for p in model or []]
+    if model:
+        err_console.print(
+            "note: saved routers are evaluated on this run's test split; train them with the same "
+            "--seed/--test-size (or on other data) so none of their training queries is tested",
+            highlight=False,
+        )
     if not specs:
         raise RoutecraftError("give at least one --router NAME or --model ARTIFACT")
     with status(f"loading {data}") as update:
