@@ -39,16 +39,17 @@ def as_queries(queries: QueryInput) -> pd.DataFrame:
     if isinstance(queries, pd.DataFrame):
         if "query" not in queries.columns:
             raise DataError("queries frame needs a 'query' column", field="query")
-        ids = (
-            queries["query_id"].astype(str)
-            if "query_id" in queries.columns
-            else queries["query"].map(query_id_for)
-        )
+        has_ids = "query_id" in queries.columns
+        if has_ids and all(pd.api.types.is_string_dtype(queries[c]) for c in ("query_id", "query")):
+            # already normalised: no copy on the hot path
+            return queries if list(queries.columns) == ["query_id", "query"] else queries[["query_id", "query"]]
+        ids = queries["query_id"].astype(str) if has_ids else queries["query"].map(query_id_for)
         return pd.DataFrame({"query_id": ids.to_numpy(), "query": queries["query"].astype(str).to_numpy()})
     if isinstance(queries, str):
         queries = [queries]
     texts = [str(t) for t in queries]
-    return pd.DataFrame({"query_id": [query_id_for(t) for t in texts], "query": texts})
+    # object dtype: building Arrow-backed strings costs more than routing one query
+    return pd.DataFrame({"query_id": [query_id_for(t) for t in texts], "query": texts}, dtype=object)
 
 
 class Router(BaseEstimator):
