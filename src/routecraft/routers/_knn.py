@@ -57,7 +57,7 @@ class KNNRouter(EmbeddingRouterMixin, Router):
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         state, arrays = super()._get_state()
-        return {**state}, {
+        return state, {
             **arrays,
             "train_embeddings": self.train_embeddings_,
             "train_scores": self.train_scores_,

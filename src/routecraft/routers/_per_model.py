@@ -54,7 +54,7 @@ class _PerModelRouter(EmbeddingRouterMixin, Router):
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         state, arrays = super()._get_state()
-        return {**state}, {**arrays, **self._weights()}
+        return state, {**arrays, **self._weights()}
 
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         super()._set_state(state, arrays)
