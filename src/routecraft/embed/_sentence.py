@@ -13,10 +13,11 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
+from .._hf import quiet_transformers
 from .._errors import DataError, require
 from ._base import Embedder
 from ._cache import cache_root
@@ -47,23 +48,9 @@ def minilm_path() -> Path:
     return target
 
 
-@contextlib.contextmanager
-def _quiet_transformers() -> Iterator[None]:
-    """Hide transformers' "Loading weights" progress bar, restoring the caller's setting."""
-    from transformers.utils import logging as hf_logging
-
-    enabled = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if enabled:
-            hf_logging.enable_progress_bar()
-
-
 def _load_model(path: Path) -> Any:
     st = require("sentence_transformers", "ml")
-    with _quiet_transformers():
+    with quiet_transformers():
         return st.SentenceTransformer(str(path), device="cpu", local_files_only=True)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._hf import quiet_transformers
 from ._torch import (
     STRONG_WINS,
     PairClassifierRouter,
@@ -23,7 +24,6 @@ from ._torch import (
     ml_modules,
     pad_batch,
     predict_by_length,
-    quiet_transformers,
     seeded,
     train_epochs,
 )

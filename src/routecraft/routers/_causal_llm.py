@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ArtifactError, RoutecraftError, require
+from .._hf import quiet_transformers
 from ._torch import (
     TIE,
     WEAK_WINS,
@@ -45,7 +46,6 @@ from ._torch import (
     ml_modules,
     pad_batch,
     predict_by_length,
-    quiet_transformers,
     seeded,
     tensors_to_bytes,
     train_epochs,

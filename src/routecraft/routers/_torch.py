@@ -72,22 +72,6 @@ def torch_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-@contextlib.contextmanager
-def quiet_transformers() -> Iterator[None]:
-    """Silence transformers' logs and progress bars (e.g. "newly initialised head weights")."""
-    _, transformers = ml_modules()
-    logging = transformers.utils.logging
-    level, bars = logging.get_verbosity(), logging.is_progress_bar_enabled()
-    logging.set_verbosity_error()
-    logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        logging.set_verbosity(level)
-        if bars:
-            logging.enable_progress_bar()
-
-
 # ------------------------------------------------------------ weights as data
 def tensors_to_bytes(tensors: dict[str, Any]) -> bytes:
     """A dict of tensors as safetensors bytes (contiguous CPU copies)."""
