@@ -7,9 +7,10 @@ the evaluator scores against. On disk it is a directory of Parquet files plus a
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataError
+from ._io import read_json, read_parquet
 from ._tables import VALIDATORS, validate_pool
 
 DEFAULT_TOKENS_OUT = 256.0
@@ -156,9 +158,7 @@ class Dataset:
         def keep(t: pd.DataFrame | None) -> pd.DataFrame | None:
             return None if t is None else t[t["query_id"].isin(ids)].reset_index(drop=True)
 
-        return replace(
-            self, queries=q, outcomes=keep(self.outcomes), preferences=keep(self.preferences)
-        )
+        return self._derive(queries=q, outcomes=keep(self.outcomes), preferences=keep(self.preferences))
 
     def with_models(self, models: Sequence[str]) -> "Dataset":
         """Keep only outcomes/preferences/pool rows of ``models``."""
@@ -178,7 +178,19 @@ class Dataset:
         pool = self.pool
         if pool is not None:
             pool = pool[pool["model"].isin(ms)].reset_index(drop=True)
-        return replace(self, outcomes=out, preferences=pref, pool=pool)
+        return self._derive(outcomes=out, preferences=pref, pool=pool)
+
+    def _derive(self, **tables: pd.DataFrame | None) -> "Dataset":
+        """A copy with some tables replaced by row subsets of this dataset's validated tables.
+
+        Row subsets of valid tables are valid, so this skips ``__post_init__``: splitting
+        MMLU-Pro's 347k outcomes would otherwise validate them all a second time.
+        """
+        derived = copy.copy(self)
+        derived.meta = dict(self.meta)
+        for name, table in tables.items():
+            setattr(derived, name, table)
+        return derived
 
     def fingerprint(self) -> str:
         """sha256 over the query ids and outcome/preference rows: identifies training data in artifacts."""
@@ -211,22 +223,16 @@ class Dataset:
         meta_path = d / "dataset.json"
         if not (d / "queries.parquet").exists():
             raise DataError("not a routecraft dataset directory (no queries.parquet)", path=str(d))
-        meta: dict[str, Any] = {}
-        if meta_path.exists():
-            try:
-                meta = json.loads(meta_path.read_text())
-            except json.JSONDecodeError as exc:
-                raise DataError(f"invalid JSON: {exc.msg} at line {exc.lineno}", path=str(meta_path)) from None
+        meta: dict[str, Any] = read_json(meta_path) if meta_path.exists() else {}
+        if not isinstance(meta, dict):
+            raise DataError("expected a JSON object", path=str(meta_path))
         tables: dict[str, pd.DataFrame | None] = {}
         for name in ("queries", "outcomes", "preferences", "pool"):
             p = d / f"{name}.parquet"
             if not p.exists():
                 tables[name] = None
                 continue
-            try:
-                frame = pd.read_parquet(p)
-            except Exception as exc:  # pyarrow raises several types for corrupt files
-                raise DataError(f"cannot read Parquet file: {exc}", path=str(p)) from None
+            frame = read_parquet(p)
             tables[name] = VALIDATORS[name](frame, str(p))
         meta.setdefault("name", d.name)
         return cls(**tables, meta={**meta, "path": str(d)})  # type: ignore[arg-type]

@@ -29,7 +29,7 @@ from .adapters import (
     load_routerarena,
     load_routerbench,
 )
-from .adapters._common import read_csv, read_json, read_jsonl
+from ._io import read_csv, read_json, read_jsonl
 from .adapters.arena_hard import is_arena_hard_root
 from .adapters.llmrouter import is_llmrouter_root
 from .adapters.mmlu_pro import is_mmlu_pro_root

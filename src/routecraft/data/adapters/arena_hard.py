@@ -14,7 +14,8 @@ import pandas as pd
 
 from ..._errors import DataError
 from .._dataset import Dataset
-from ._common import assemble, read_jsonl, require_columns, require_text
+from .._io import read_jsonl
+from ._common import assemble, require_columns, require_text
 
 VERSIONS = ("v0.1", "v2.0")
 SOURCE = {

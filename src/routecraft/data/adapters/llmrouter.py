@@ -19,7 +19,8 @@ import pandas as pd
 from ..._errors import DataError
 from .._dataset import Dataset
 from .._tables import query_id_for, validate_pool
-from ._common import add_note, assemble, numeric, read_json, read_jsonl, require_text
+from .._io import read_json, read_jsonl
+from ._common import add_note, assemble, numeric, require_text
 
 DC = Path("data") / "dcrouter_preprocessed"
 QUERIES = Path("data") / "example_data" / "query_data"

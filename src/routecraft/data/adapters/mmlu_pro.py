@@ -20,7 +20,8 @@ import pandas as pd
 from ..._errors import DataError
 from .._dataset import CHARS_PER_TOKEN, Dataset
 from .._prices import pool_for
-from ._common import add_note, numeric, read_csv, read_json, require_columns
+from .._io import read_csv, read_json
+from ._common import add_note, numeric, require_columns
 
 LETTERS = "ABCDEFGHIJKLMNOP"
 RUN_PREFIX, RUN_SUFFIX = "model_outputs_", "_5shots"

@@ -19,7 +19,8 @@ import pandas as pd
 from ..._errors import DataError
 from .._dataset import Dataset
 from .._prices import pool_for
-from ._common import add_note, assemble, booleans, numeric, read_csv, read_jsonl, require_columns, require_text
+from .._io import read_csv, read_jsonl
+from ._common import add_note, assemble, booleans, numeric, require_columns, require_text
 
 WEAK = "mistralai/Mixtral-8x7B-Instruct-v0.1"
 STRONG = "gpt-4-1106-preview"

@@ -16,7 +16,8 @@ import pandas as pd
 from ..._errors import DataError
 from .._dataset import Dataset
 from .._tables import validate_pool
-from ._common import add_note, assemble, numeric, read_json, read_jsonl, require_text
+from .._io import read_json, read_jsonl
+from ._common import add_note, assemble, numeric, require_text
 
 SOURCE = {
     "repository": "https://github.com/RouteWorks/RouterArena",

@@ -18,7 +18,8 @@ from ..._errors import DataError
 from .._dataset import Dataset
 from .._tables import OUTCOME_SOURCES, PREFERENCE_SOURCES, query_id_for, validate_pool
 from .._prices import pool_for
-from ._common import assemble, numeric, read_records, require_columns, require_text
+from .._io import read_records
+from ._common import assemble, numeric, require_columns, require_text
 
 PoolLike = pd.DataFrame | str | Path | None
 OPTIONAL_OUTCOME = ("raw_score", "cost_usd", "tokens_in", "tokens_out", "latency_s")
