@@ -8,7 +8,6 @@ rows silently: a bad row is an error that names the file, row and field.
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -236,8 +235,3 @@ VALIDATORS = {
     "preferences": validate_preferences,
     "pool": validate_pool,
 }
-
-
-def is_missing(value: object) -> bool:
-    """True for None and float NaN (pandas' missing markers in object columns)."""
-    return value is None or (isinstance(value, float) and math.isnan(value))
