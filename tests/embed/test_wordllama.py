@@ -66,3 +66,41 @@ def test_wordllama_import_side_effects_on_logging_are_undone():
     with _root_logging_untouched():
         logging.basicConfig(level=logging.DEBUG, force=True)
     assert (root.level, list(root.handlers)) == before
+
+
+EDGE_TEXTS = [
+    "", " leading space", "trailing space ", "two  spaces", "<s> special", "a <s>b", "x</s>y",
+    "tab\there", "new\nline and more", "émoji 🎉 ok", "What is 2+2?", "What is 2+2?", "ünïcödé wörds",
+]
+
+
+def _reference(texts):
+    from routecraft.embed._wordllama import _load_inference
+
+    return _load_inference().embed(texts, norm=False, batch_size=64)
+
+
+def test_word_cache_equals_wordllamas_own_pooling(queries):
+    """The per-word path gives WordLlama's own mean-pooled vectors (not just similar ones)."""
+    from routecraft.data import load_dataset
+    from routecraft.embed._wordllama import _load_inference
+    from routecraft.embed._wordpieces import WordPieceCache
+
+    texts = load_dataset("bundled:routellm-mtbench").queries["query"].tolist() + list(queries) + EDGE_TEXTS
+    cache = WordPieceCache(_load_inference())
+    cold, warm = cache.mean_pool(texts), cache.mean_pool(texts[::-1])[::-1]
+    ref = _reference(texts)
+    np.testing.assert_allclose(cold, ref, atol=2e-6)
+    np.testing.assert_allclose(warm, ref, atol=2e-6)
+
+
+def test_word_table_restarts_when_full_and_stays_exact(monkeypatch, queries):
+    from routecraft.embed import _wordpieces
+    from routecraft.embed._wordllama import _load_inference
+
+    monkeypatch.setattr(_wordpieces, "MAX_WORDS", 40)
+    cache = _wordpieces.WordPieceCache(_load_inference())
+    texts = list(queries) + EDGE_TEXTS
+    for _ in range(2):
+        np.testing.assert_allclose(cache.mean_pool(texts), _reference(texts), atol=2e-6)
+    assert len(cache._index) <= max(40, len({w for t in texts for w in t.split(" ")}))

@@ -10,6 +10,7 @@ safetensors and tokenizer files. The model is Matryoshka-trained: its first 64 o
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -19,6 +20,7 @@ import numpy as np
 from .._errors import DependencyError, RoutecraftError
 from ._base import Embedder
 from ._once import load_once
+from ._wordpieces import WordPieceCache
 
 WEIGHTS_FILE = "weights/l2_supercat_256.safetensors"
 TOKENIZER_FILE = "tokenizers/l2_supercat_tokenizer_config.json"
@@ -61,26 +63,34 @@ def _load_inference() -> Any:
 
 
 class WordLlamaEmbedder(Embedder):
-    """Average of static token vectors from WordLlama l2_supercat: 10k+ short texts/s on CPU.
+    """Average of static token vectors from WordLlama l2_supercat.
+
+    Encodes through :class:`~._wordpieces.WordPieceCache` (each distinct word is
+    tokenised once per process), which equals ``WordLlamaInference.embed`` to ~1e-7.
 
     Parameters
     ----------
     dim : 64, 128 or 256
         Matryoshka truncation of the 256-d model.
-    batch_size : int
-        Texts tokenised together; larger batches pad more, smaller ones loop more.
     """
 
-    def __init__(self, dim: int = FULL_DIM, batch_size: int = 64) -> None:
+    def __init__(self, dim: int = FULL_DIM) -> None:
         if dim not in DIMS:
             raise RoutecraftError(
                 f"wordllama ships only l2_supercat 256-d; dim must be one of {DIMS}, got {dim}"
             )
         self.dim = dim
-        self.batch_size = batch_size
         self.name = f"wordllama:{dim}"
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        model = load_once(("wordllama", FULL_DIM), _load_inference)
-        vecs = model.embed(texts, norm=False, batch_size=self.batch_size)
+        pieces = load_once(("wordllama-pieces", FULL_DIM), _load_pieces)
+        with _PIECES_LOCK:  # the word table grows as it encodes
+            vecs = pieces.mean_pool(texts)
         return vecs[:, : self.dim]
+
+
+_PIECES_LOCK = threading.Lock()
+
+
+def _load_pieces() -> WordPieceCache:
+    return WordPieceCache(load_once(("wordllama", FULL_DIM), _load_inference))
