@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 SPECIAL = ("<s>", "</s>", "<unk>")
-MAX_WORDS = 500_000  # distinct words kept (~0.5 GB at 256-d float32); the table restarts past it
+MAX_WORDS = 200_000  # distinct words kept (~0.4 GB at 256-d float64); the table restarts past it
 
 
 def _needs_full_path(text: str) -> bool:
@@ -48,8 +48,10 @@ class WordPieceCache:
 
     def _reset(self) -> None:
         self._index: dict[str, int] = {}
-        self._sums = np.zeros((1024, self._matrix.shape[1]), dtype=np.float32)
-        self._counts = np.zeros(1024, dtype=np.float32)
+        # float64: a text's sum then does not depend on the order its words entered the table
+        # (which differs between processes), so every worker gives bit-identical vectors.
+        self._sums = np.zeros((1024, self._matrix.shape[1]), dtype=np.float64)
+        self._counts = np.zeros(1024, dtype=np.float64)
 
     def _ids_sums(self, chunks: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Σ of token vectors and token counts of each string, tokenised as the model does."""
@@ -102,9 +104,9 @@ class WordPieceCache:
         cols = np.fromiter((index[w] for words in split for w in words), dtype=np.int64, count=int(lens.sum()))
         rows = np.repeat(np.arange(len(split)), lens)
         bag = sp.csr_matrix(
-            (np.ones(len(cols), dtype=np.float32), (rows, cols)), shape=(len(split), len(index))
+            (np.ones(len(cols), dtype=np.float64), (rows, cols)), shape=(len(split), len(index))
         )
-        sums = np.asarray(bag @ self._sums[: len(index)], dtype=np.float32)
+        sums = bag @ self._sums[: len(index)]
         counts = bag @ self._counts[: len(index)]
-        out[fast] = sums / np.maximum(counts, 1.0)[:, None]
+        out[fast] = (sums / np.maximum(counts, 1.0)[:, None]).astype(np.float32)
         return out
