@@ -69,7 +69,8 @@ def test_wordllama_import_side_effects_on_logging_are_undone():
 
 
 EDGE_TEXTS = [
-    "", " leading space", "trailing space ", "two  spaces", "<s> special", "a <s>b", "x</s>y",
+    "", " leading space", "  two leading", "trailing space ", "two  spaces", "three   in  a row", "<s> special",
+    "a <s>b", "x</s>y", "\u3000 ideographic  space",
     "tab\there", "new\nline and more", "émoji 🎉 ok", "What is 2+2?", "What is 2+2?", "ünïcödé wörds",
 ]
 

@@ -6,13 +6,14 @@ costs ~95% of an encode (about 2,000 MMLU-length texts/s on 2 cores). No merge c
 cross the start of a ``"▁word"`` chunk, because the only vocabulary entries with a
 ``▁`` after their first character are runs of ``▁`` alone. So for a text whose
 words are separated by single spaces, its tokens are the concatenation of each
-``"▁" + word``'s tokens, and the mean-pooled embedding is
+``"▁" + word``'s tokens (a run of spaces goes with the word after it), and the
+mean-pooled embedding is
 
     (Σ_words vecsum(word)) / (Σ_words ntokens(word))
 
 with ``vecsum``/``ntokens`` computed once per distinct word and kept in a bounded
-table. Texts where that reasoning does not hold (runs of spaces, a leading or trailing space,
-special-token strings such as ``<s>``, empty texts) take the tokenizer's own path;
+table. Texts where that reasoning does not hold (a trailing space, special-token strings
+such as ``<s>``, empty texts) take the tokenizer's own path;
 both paths give the same token multiset, so the result equals WordLlama's ``embed``
 up to float summation order (~1e-7). Why not a library: wordllama has no such path,
 and no tokenizer library exposes word-level memoisation of a whitespace-free BPE.
@@ -20,6 +21,8 @@ and no tokenizer library exposes word-level memoisation of a whitespace-free BPE
 
 from __future__ import annotations
 
+import re
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -29,8 +32,28 @@ SPECIAL = ("<s>", "</s>", "<unk>")
 MAX_WORDS = 200_000  # distinct words kept (~0.4 GB at 256-d float64); the table restarts past it
 
 
-def _needs_full_path(text: str) -> bool:
-    return not text or text[0] == " " or text[-1] == " " or "  " in text or ("<" in text and any(s in text for s in SPECIAL))
+FULL, PLAIN, RUNS = 0, 1, 2
+_BEFORE_RUN = re.compile(r"(?<=[^ ])(?= )")  # the start of every run of spaces that follows a non-space
+
+
+def _kind(text: str) -> int:
+    """FULL: the tokenizer's own path; PLAIN: single spaces only; RUNS: runs of spaces inside or in front."""
+    if not text or text[-1] == " " or ("<" in text and any(s in text for s in SPECIAL)):
+        return FULL
+    return RUNS if text[0] == " " or "  " in text else PLAIN
+
+
+def _n_words(text: str) -> int:
+    return text.count(" ") + 1
+
+
+def _pieces(text: str) -> list[str]:
+    """Cut before each run of spaces; every piece but the first gives one space to the normaliser's "▁".
+
+    ``"a  b"`` is ``"▁a▁▁b"`` to the model: pieces ``"a"`` → ``"▁a"`` and ``" b"`` → ``"▁▁b"``.
+    """
+    parts = _BEFORE_RUN.split(text)
+    return parts[:1] + [p[1:] for p in parts[1:]]
 
 
 class WordPieceCache:
@@ -65,8 +88,10 @@ class WordPieceCache:
         )
         return np.asarray(counts @ self._matrix, dtype=np.float32), lens.astype(np.float32)
 
-    def _add_words(self, words: list[str]) -> None:
-        if len(self._index) + len(words) > MAX_WORDS:
+    def _add_words(self, words: list[str]) -> bool:
+        """Add ``words`` to the table; False when it had to restart first (earlier rows are gone)."""
+        kept = len(self._index) + len(words) <= MAX_WORDS
+        if not kept:
             self._reset()
         start = len(self._index)
         need = start + len(words)
@@ -78,35 +103,47 @@ class WordPieceCache:
         self._sums[start:need] = sums
         self._counts[start:need] = counts
         self._index.update(zip(words, range(start, need)))
+        return kept
+
+    def _columns(self, words: list[str]) -> np.ndarray:
+        """Table row of every word, adding the words not seen yet."""
+        cols = np.fromiter(map(self._index.get, words, repeat(-1)), dtype=np.int64, count=len(words))
+        missing = cols < 0
+        if missing.any():
+            new = list(dict.fromkeys(w for w, m in zip(words, missing) if m))
+            if not self._add_words(new):  # the table restarted: every row index changed
+                self._add_words(list(dict.fromkeys(words)))
+            cols = np.fromiter(map(self._index.get, words, repeat(-1)), dtype=np.int64, count=len(words))
+        return cols
 
     def mean_pool(self, texts: list[str]) -> np.ndarray:
         """Mean of token vectors per text, shape (n, 256), as ``WordLlamaInference.embed(norm=False)``."""
         n, dim = len(texts), self._matrix.shape[1]
         out = np.zeros((n, dim), dtype=np.float32)
-        full = [i for i, t in enumerate(texts) if _needs_full_path(t)]
-        if full:
+        kinds = np.fromiter(map(_kind, texts), dtype=np.int8, count=n)
+        full = np.flatnonzero(kinds == FULL)
+        if len(full):
             sums, counts = self._ids_sums([texts[i] for i in full])
             out[full] = sums / np.maximum(counts, 1.0)[:, None]
-        fast = np.setdiff1d(np.arange(n), full, assume_unique=True) if full else np.arange(n)
-        if len(fast) == 0:
+        plain, runs = np.flatnonzero(kinds == PLAIN), np.flatnonzero(kinds == RUNS)
+        if len(plain) + len(runs) == 0:
             return out
-        split = [texts[i].split(" ") for i in fast]
-        index = self._index
-        new = list({w: None for words in split for w in words if w not in index})
-        if new:
-            self._add_words(new)
-            index = self._index
-            if any(w not in index for words in split for w in words):  # the table restarted mid-batch
-                self._reset()
-                self._add_words(list({w: None for words in split for w in words}))
-                index = self._index
-        lens = np.fromiter((len(w) for w in split), dtype=np.int64, count=len(split))
-        cols = np.fromiter((index[w] for words in split for w in words), dtype=np.int64, count=int(lens.sum()))
-        rows = np.repeat(np.arange(len(split)), lens)
+        # Plain texts (single spaces only) are cut by one C-level split of the joined batch:
+        # text i owns the next count(" ") + 1 words. Texts with runs of spaces are cut by regex.
+        chunk = [texts[i] for i in plain]
+        words = " ".join(chunk).split(" ") if chunk else []
+        lens = [np.fromiter(map(_n_words, chunk), dtype=np.int64, count=len(chunk))]
+        for i in runs:
+            pieces = _pieces(texts[i])
+            words += pieces
+            lens.append(np.array([len(pieces)]))
+        rows = np.repeat(np.concatenate([plain, runs]), np.concatenate(lens))
+        cols = self._columns(words)
         bag = sp.csr_matrix(
-            (np.ones(len(cols), dtype=np.float64), (rows, cols)), shape=(len(split), len(index))
+            (np.ones(len(cols), dtype=np.float64), (rows, cols)), shape=(n, int(cols.max()) + 1)
         )
-        sums = bag @ self._sums[: len(index)]
-        counts = bag @ self._counts[: len(index)]
-        out[fast] = (sums / np.maximum(counts, 1.0)[:, None]).astype(np.float32)
+        sums = bag @ self._sums[: bag.shape[1]]
+        counts = bag @ self._counts[: bag.shape[1]]
+        done = np.concatenate([plain, runs])
+        out[done] = (sums[done] / np.maximum(counts[done], 1.0)[:, None]).astype(np.float32)
         return out
