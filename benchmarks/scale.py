@@ -11,8 +11,10 @@ Stages, each in a fresh subprocess whose whole process tree is sampled for peak 
 (psutil, every 0.2 s; Ray's raylet and workers included):
 
 - ``embed``: WordLlama embeddings of every query (the embedding step alone);
-- ``route``: embed + SW ``predict_quality`` + policy (argmax), decisions to Parquet —
-  the in-process engine, then the Ray engine (local, one actor per core);
+- ``route``: embed + ``predict_quality`` + policy (argmax), decisions to Parquet, for
+  the default SW router (whose cost grows with its training set: a Bradley–Terry fit
+  per query) and the logistic router — the in-process engine, then the Ray engine
+  (local, one actor per core);
 - ``evaluate``: the evaluation suite (APGR, CPT, 1,000 paired bootstrap resamples) on
   the routed Q̂ against the gold labels.
 
@@ -62,7 +64,7 @@ def loopback_only() -> bool:
 
 
 # ------------------------------------------------------------------ prepare
-def prepare(work: Path, n: int, seed: int) -> dict:
+def prepare(work: Path, n: int, seed: int, routers: list[str]) -> dict:
     from routecraft import split_dataset
     from routecraft.data import load_dataset, outcomes_to_preferences
     from routecraft.data._dataset import Dataset
@@ -71,10 +73,13 @@ def prepare(work: Path, n: int, seed: int) -> dict:
     data = load_dataset("bundled:routellm-mmlu")
     train, test, _ = split_dataset(data, test_size=0.3, seed=seed)
     prefs = outcomes_to_preferences(train.outcomes, [STRONG, WEAK])
-    t0 = time.perf_counter()
-    router = make_router("sw").fit(Dataset(train.queries, None, prefs, None, meta={"name": "mmlu-train"}))
-    router.save(str(work / "sw.routecraft"))
-    fit_s = time.perf_counter() - t0
+    fit_s = {}
+    for name in routers:
+        t0 = time.perf_counter()
+        # SW learns from the gold pairs, as in RouteLLM; outcome routers from the outcomes
+        fit_on = Dataset(train.queries, None, prefs, None, meta={"name": "mmlu-train"}) if name == "sw" else train
+        make_router(name).fit(fit_on).save(str(work / f"{name}.routecraft"))
+        fit_s[name] = time.perf_counter() - t0
 
     rng = np.random.default_rng(seed)
     base = test.queries[["query_id", "query"]].reset_index(drop=True)
@@ -98,6 +103,7 @@ def prepare(work: Path, n: int, seed: int) -> dict:
         "n_train_questions": len(train),
         "n_train_battles": len(prefs),
         "fit_seconds": fit_s,
+        "routers": routers,
     }
 
 
@@ -109,26 +115,27 @@ def stage(name: str, work: Path, batch_rows: int) -> dict:
     t0 = time.perf_counter()
     if name == "embed":
         n = embed_file(work / "queries.parquet", work / "embeddings.parquet", batch_rows=batch_rows)
-    elif name in ("route-local", "route-ray"):
-        engine = name.split("-")[1]
-        n = route_file(work / "sw.routecraft", work / "queries.parquet", work / f"decisions-{engine}.parquet",
-                       engine=engine, batch_rows=batch_rows)
-    elif name == "evaluate":
-        n = evaluate(work)
+    elif name.startswith("route-"):
+        _, router, engine = name.split("-")
+        n = route_file(work / f"{router}.routecraft", work / "queries.parquet",
+                       work / f"decisions-{router}-{engine}.parquet", engine=engine, batch_rows=batch_rows)
+    elif name.startswith("evaluate-"):
+        n = evaluate(work, name.split("-")[1])
     else:
         raise SystemExit(f"unknown stage {name}")
     return {"rows": n, "seconds": time.perf_counter() - t0}
 
 
-def evaluate(work: Path) -> int:
+def evaluate(work: Path, router: str) -> int:
+    from routecraft.artifact import load_router
     from routecraft.evaluate import evaluate_quality
 
-    decisions = pd.read_parquet(work / "decisions-local.parquet", columns=[f"q:{STRONG}", f"q:{WEAK}"])
-    q = decisions.to_numpy()
-    labels = np.load(work / "labels.npy")
-    result = evaluate_quality(q, labels, [STRONG, WEAK], quality_kind="win_prob", strong=STRONG, weak=WEAK,
-                              n_boot=1000, seed=0)
-    (work / "evaluation.json").write_text(json.dumps(result, default=float))
+    models = list(load_router(str(work / f"{router}.routecraft")).models_)
+    q = pd.read_parquet(work / f"decisions-{router}-local.parquet", columns=[f"q:{m}" for m in models]).to_numpy()
+    labels = np.load(work / "labels.npy")[:, [[STRONG, WEAK].index(m) for m in models]]
+    kind = load_router(str(work / f"{router}.routecraft")).quality_kind
+    result = evaluate_quality(q, labels, models, quality_kind=kind, strong=STRONG, weak=WEAK, n_boot=1000, seed=0)
+    (work / f"evaluation-{router}.json").write_text(json.dumps(result, default=float))
     return len(q)
 
 
@@ -173,10 +180,11 @@ def measured(name: str, work: Path, batch_rows: int) -> dict:
     return result
 
 
-def compare_engines(work: Path) -> dict:
+def compare_engines(work: Path, router: str) -> dict:
     import pyarrow.parquet as pq
 
-    a, b = pq.ParquetFile(work / "decisions-local.parquet"), pq.ParquetFile(work / "decisions-ray.parquet")
+    a = pq.ParquetFile(work / f"decisions-{router}-local.parquet")
+    b = pq.ParquetFile(work / f"decisions-{router}-ray.parquet")
     rows = mismatched_models = max_q_diff = 0
     for x, y in zip(a.iter_batches(65_536), b.iter_batches(65_536)):
         x, y = x.to_pandas(), y.to_pandas()
@@ -199,26 +207,26 @@ def markdown(report: dict) -> str:
         f"{report['machine']['cpus']} CPUs, load average at start {report['machine']['load_at_start']}. "
         f"Generated by `benchmarks/scale.py` ({report['run_seconds']:.0f} s).",
         "",
-        "| stage | engine | queries/s | ratio to embed alone | seconds | peak RSS (GiB) |",
-        "|---|---|---|---|---|---|",
+        "| stage | router | engine | queries/s | ratio to embed alone | seconds | peak RSS (GiB) |",
+        "|---|---|---|---|---|---|---|",
     ]
     embed_qps = report["stages"]["embed"]["queries_per_second"]
     for name, r in report["stages"].items():
-        engine = "ray (local)" if name.endswith("ray") else "in-process"
+        parts = name.split("-")
+        engine = {"ray": "ray (local)", "local": "in-process"}.get(parts[-1], "in-process")
+        router = parts[1] if len(parts) > 1 else ""
         ratio = f"{r['queries_per_second'] / embed_qps:.2f}" if name.startswith("route") else ""
-        lines.append(f"| {name.split('-')[0]} | {engine} | {r['queries_per_second']:,.0f} | {ratio} | "
+        lines.append(f"| {parts[0]} | {router} | {engine} | {r['queries_per_second']:,.0f} | {ratio} | "
                      f"{r['seconds']:.1f} | {r['peak_rss_gib']:.2f} |")
     if "skipped" in report:
         lines += ["", f"Skipped: {report['skipped']}"]
-    if "engines" in report:
-        e = report["engines"]
-        lines += ["", f"Ray vs in-process decisions: {e['rows_compared']:,} rows compared, "
+    for router, e in report.get("engines", {}).items():
+        lines += ["", f"Ray vs in-process decisions ({router}): {e['rows_compared']:,} rows compared, "
                   f"{e['different_decisions']} different decisions, max |ΔQ̂| = {e['max_abs_quality_difference']:.3g}."]
-    if "evaluation" in report:
-        ev = report["evaluation"]
-        lines += ["", f"Evaluation on the routed Q̂: APGR {ev['apgr']:.4f} "
-                  f"[{ev['apgr_ci'][0]:.4f}, {ev['apgr_ci'][1]:.4f}], "
-                  f"RouteLLM-style APGR {ev['apgr_routellm']:.4f}, CPT(50%) {ev['cpt50']:.4f}."]
+    for router, ev in report.get("evaluation", {}).items():
+        lines += ["", f"Evaluation of {router} on the routed Q̂ ({report['data']['n_queries']:,} queries, "
+                  f"{ev['n_boot']} paired resamples): APGR {ev['apgr']:.4f} [{ev['apgr_ci'][0]:.4f}, {ev['apgr_ci'][1]:.4f}], "
+                  f"RouteLLM-style APGR {ev['apgr_routellm']:.4f}."]
     lines += ["", report["cluster_note"], ""]
     return "\n".join(lines)
 
@@ -239,6 +247,7 @@ CLUSTER_NOTE = (
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=1_000_000, help="queries to route")
+    ap.add_argument("--routers", default="sw,logistic", help="routers to time (comma-separated registry names)")
     ap.add_argument("--batch-rows", type=int, default=4096)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--stage", help=argparse.SUPPRESS)
@@ -256,16 +265,19 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory(prefix="routecraft-scale-") as tmp:
         work = Path(tmp)
-        report["data"] = prepare(work, args.n, args.seed)
+        routers = args.routers.split(",")
+        report["data"] = prepare(work, args.n, args.seed, routers)
         print(f"prepared {args.n:,} queries", flush=True)
-        names = ["embed", "route-local"] + (["route-ray"] if loopback_only() else [])
-        if not loopback_only():
-            report["skipped"] = "route-ray: not inside a loopback-only network namespace (Ray would bind the host's address)"
-        for name in names + ["evaluate"]:
+        ray_ok = loopback_only()
+        if not ray_ok:
+            report["skipped"] = "Ray stages: not inside a loopback-only network namespace (Ray would bind the host's address)"
+        names = ["embed"]
+        for r in routers:
+            names += [f"route-{r}-local"] + ([f"route-{r}-ray"] if ray_ok else []) + [f"evaluate-{r}"]
+        for name in names:
             report["stages"][name] = measured(name, work, args.batch_rows)
-        if "route-ray" in names:
-            report["engines"] = compare_engines(work)
-        report["evaluation"] = json.loads((work / "evaluation.json").read_text())
+        report["engines"] = {r: compare_engines(work, r) for r in routers if ray_ok}
+        report["evaluation"] = {r: json.loads((work / f"evaluation-{r}.json").read_text()) for r in routers}
     report["run_seconds"] = time.perf_counter() - started
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
