@@ -63,3 +63,19 @@ def require(module: str, extra: str):
         raise DependencyError(
             f"'{module}' is not installed; install it with: pip install 'routecraft[{extra}]'"
         ) from exc
+
+
+class ParameterError(RoutecraftError, ValueError):
+    """A router or command parameter has a value it cannot take; the message names the parameter."""
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """``repr`` of a value as a user wrote it: numpy scalars as plain numbers, long text cut.
+
+    ``f"{np.float64(1.5)!r}"`` prints ``np.float64(1.5)``; messages should say ``1.5``.
+    """
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "ndim", None) == 0:
+        value = item()
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

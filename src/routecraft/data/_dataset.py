@@ -17,7 +17,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .._errors import DataError
+from .._errors import DataError, shown
 from ._io import read_json, read_parquet
 from ._tables import VALIDATORS, validate_pool
 
@@ -62,9 +62,9 @@ class Dataset:
             if unknown.any():
                 row = int(np.flatnonzero(unknown.to_numpy())[0])
                 raise DataError(
-                    f"query_id {table['query_id'].iloc[row]!r} is not in the queries table",
+                    f"{name} query_id {shown(table['query_id'].iloc[row])} is not in the queries table",
                     path=origin,
-                    row=row,
+                    row=row + 1,
                     field="query_id",
                 )
 

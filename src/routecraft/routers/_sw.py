@@ -36,6 +36,7 @@ from ..data._augment import dataset_preferences
 from ..data._dataset import Dataset
 from ..embed._base import DEFAULT_EMBEDDER
 from ._base import EmbeddingRouterMixin, QueryInput, Router, as_queries
+from ._constraints import EMBEDDER, boolean, non_negative_int, positive_int, positive_real
 from ._bradley_terry import ELO_BASE, ELO_SCALE, LN10, compute_tiers, fit_bradley_terry, to_elo
 from ._pairwise import Battles, encode_battles
 
@@ -103,6 +104,18 @@ class SWRankingRouter(EmbeddingRouterMixin, Router):
 
     quality_kind = "win_prob"
     learns_from = ("preferences", "outcomes")
+    _parameter_constraints = {
+        "embedder": EMBEDDER, "gamma": positive_real, "use_tiers": boolean,
+        "n_tiers": positive_int, "min_query_chars": non_negative_int,
+    }
+    state_schema = {
+        "train_embeddings": ("f", ("n_train", "dim")),
+        "battle_query": ("iu", ("n_battles",)),
+        "battle_a": ("iu", ("n_battles",)),
+        "battle_b": ("iu", ("n_battles",)),
+        "battle_target": ("f", ("n_battles",)),
+        "battle_weight": ("f", ("n_battles",)),
+    }
 
     def __init__(
         self,
@@ -120,8 +133,6 @@ class SWRankingRouter(EmbeddingRouterMixin, Router):
 
     # ------------------------------------------------------------------ fit
     def _fit(self, data: Dataset) -> None:
-        if not self.gamma > 0:
-            raise DataError(f"SWRankingRouter: gamma must be > 0, got {self.gamma!r}", field="gamma")
         prefs = dataset_preferences(data)
         text = data.queries.set_index("query_id")["query"]
         long_enough = text.reindex(prefs["query_id"]).str.strip().str.len().to_numpy() >= self.min_query_chars

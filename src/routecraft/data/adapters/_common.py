@@ -13,7 +13,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from ..._errors import DataError
+from ..._errors import DataError, shown
 from .._dataset import Dataset
 from .._tables import query_id_for
 
@@ -63,7 +63,7 @@ def numeric(
     bad = np.isnan(parsed) & ~missing
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise DataError(f"not a number: {series.iloc[i]!r}", path=str(path), row=int(row_numbers[i]), field=field)
+        raise DataError(f"not a number: {shown(series.iloc[i])}", path=str(path), row=int(row_numbers[i]), field=field)
     if not allow_missing and missing.any():
         i = int(np.flatnonzero(missing)[0])
         raise DataError("missing value (NaN)", path=str(path), row=int(row_numbers[i]), field=field)
@@ -78,7 +78,7 @@ def numeric(
     if out.any():
         i = int(np.flatnonzero(out)[0])
         raise DataError(
-            f"value {parsed[i]!r} is outside [{lo}, {hi}]", path=str(path), row=int(row_numbers[i]), field=field
+            f"value {shown(parsed[i])} is outside [{lo}, {hi}]", path=str(path), row=int(row_numbers[i]), field=field
         )
     return parsed
 
@@ -94,7 +94,7 @@ def booleans(values: pd.Series, path: str | Path, field: str, rows: Iterable[int
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"expected True/False, got {values.iloc[i]!r}", path=str(path), row=int(row_numbers[i]), field=field
+            f"expected True/False, got {shown(values.iloc[i])}", path=str(path), row=int(row_numbers[i]), field=field
         )
     return out
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..._errors import DataError
+from ..._errors import DataError, shown
 from .._dataset import Dataset
 from .._tables import OUTCOME_SOURCES, PREFERENCE_SOURCES, query_id_for, validate_pool
 from .._prices import pool_for
@@ -141,7 +141,7 @@ def load_preferences_file(path: str | Path, pool: PoolLike = None, source: str =
     if winner.isna().any():
         i = int(np.flatnonzero(winner.isna().to_numpy())[0])
         raise DataError(
-            f"winner {frame['winner'].iloc[i]!r} is not one of a, b, tie, model_a, model_b, tie (bothbad)",
+            f"winner {shown(frame['winner'].iloc[i])} is not one of a, b, tie, model_a, model_b, tie (bothbad)",
             path=str(path), row=i + 1, field="winner",
         )
     table = resolve_pool(pool)
