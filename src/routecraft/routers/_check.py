@@ -9,6 +9,7 @@ Call it in a test for every router class you write:
 
 from __future__ import annotations
 
+import inspect
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,18 @@ def check_router(router: Router, data: Dataset | None = None, atol: float = 1e-6
                 f"__init__ does not store parameter '{key}' unchanged (passed {value!r}, stored "
                 f"{getattr(rebuilt, key, '<nothing>')!r}); store arguments as given and validate in fit",
             )
+    signature = inspect.signature(type(router).__init__).parameters.values()
+    defaults = {p.name: p.default for p in signature if p.name in expected and p.default is not p.empty}
+    if len(defaults) == len(expected):
+        plain = type(router)()
+        for key, default in defaults.items():
+            stored = getattr(plain, key, _MISSING)
+            if stored is not default and (type(stored) is not type(default) or _snapshot(stored) != _snapshot(default)):
+                raise _fail(
+                    router, "params",
+                    f"__init__ does not store parameter '{key}' unchanged (default {default!r}, stored "
+                    f"{'<nothing>' if stored is _MISSING else repr(stored)}); store arguments as given and validate in fit",
+                )
     try:
         clone(router)
     except Exception as exc:  # sklearn raises RuntimeError naming the parameter
