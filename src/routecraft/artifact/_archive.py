@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from .._atomic import atomic_writer
-from .._errors import ArtifactError, ParameterError
+from .._errors import ArtifactError, ParameterError, user_path
 from .._version import __version__
 from ._schema import check_arrays
 
@@ -160,7 +160,7 @@ def save_router(
         raise ArtifactError(f"router state is not JSON-serialisable: {exc}") from None
     key = resolve_signing_key(signing_key)
     path = Path(path)
-    try:
+    with user_path(path, "write artifact", ArtifactError):
         with atomic_writer(path) as fh, zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             zf.writestr("manifest.json", manifest_bytes)
             if key is not None:
@@ -169,11 +169,10 @@ def save_router(
                 # float weights barely deflate (~8%) and deflating 90 MB costs seconds: store them
                 stored = zipfile.ZIP_STORED if name.endswith(".safetensors") else None
                 zf.writestr(name, data, compress_type=stored)
-    except OSError as exc:
-        raise ArtifactError(f"{path}: cannot write artifact: {exc.strerror or exc}") from None
     from ._card import write_card
 
-    write_card(manifest, path)
+    with user_path(path, "write the router card", ArtifactError):
+        write_card(manifest, path)
     return str(path)
 
 
@@ -199,7 +198,9 @@ def max_total_bytes() -> int:
 
 def _open(path: str | Path) -> zipfile.ZipFile:
     p = Path(path)
-    if not p.is_file():
+    with user_path(p, "read artifact", ArtifactError):
+        exists = p.is_file()
+    if not exists:
         raise ArtifactError(f"{p}: no such artifact file")
     try:
         zf = zipfile.ZipFile(p)

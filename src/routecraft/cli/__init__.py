@@ -12,7 +12,7 @@ import sys
 import typer
 
 from .._errors import RoutecraftError
-from ._common import err_console
+from ._common import err_console, one_line, print_error
 
 app = typer.Typer(
     name="routecraft",
@@ -26,14 +26,29 @@ from . import _calibrate, _data, _evaluate, _quickstart  # noqa: E402,F401  (reg
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app, turning expected errors into one-line messages."""
+    """Entry point: run the app, turning user errors into one-line messages (exit 2).
+
+    Only :class:`RoutecraftError` is a user error: readers and writers turn bad files and
+    unusable paths into one where they open them. Anything else escaping a command is a
+    bug in routecraft, reported as such (exit 1) so it never passes for bad input.
+    """
     try:
         app(args=argv, standalone_mode=True)
     except SystemExit:
         raise
-    except (RoutecraftError, OSError, ValueError, KeyError) as exc:
+    except KeyboardInterrupt:
+        err_console.print("interrupted", highlight=False)
+        sys.exit(130)
+    except RoutecraftError as exc:
         if os.environ.get("ROUTECRAFT_DEBUG"):
             raise
-        message = str(exc).strip().replace("\n", " ") or type(exc).__name__
-        err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+        print_error(one_line(exc))
         sys.exit(2)
+    except Exception as exc:  # a bug, not bad input: say so
+        if os.environ.get("ROUTECRAFT_DEBUG"):
+            raise
+        print_error(
+            f"internal error ({type(exc).__name__}: {one_line(exc, fallback='')}); this is a bug in routecraft, "
+            "please report it with the output of ROUTECRAFT_DEBUG=1"
+        )
+        sys.exit(1)

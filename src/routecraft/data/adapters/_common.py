@@ -125,12 +125,14 @@ def assemble(
     pool: pd.DataFrame | None = None,
     preferences: pd.DataFrame | None = None,
     what: str = "row",
+    outcome_extras: Iterable[str] = (),
 ) -> Dataset:
     """Build a :class:`Dataset` from long rows, dropping (and reporting) exact duplicates.
 
     ``rows`` has the query columns (``query`` required; ``query_id`` defaults to the
     text hash) and, for outcome data, one row per (query, model) with the outcome
-    columns. Unknown columns stay on the queries table. A query seen twice keeps its
+    columns. Unknown columns stay on the queries table, except ``outcome_extras``, which
+    are per-outcome and stay on the outcomes table. A query seen twice keeps its
     first row's task/split; a (query, model) seen twice keeps its first score, and
     copies with a different score are counted as conflicting labels.
     """
@@ -138,7 +140,8 @@ def assemble(
     if "query_id" not in rows.columns:
         rows = rows.assign(query_id=[query_id_for(t) for t in rows["query"]])
     has_outcomes = "model" in rows.columns
-    qcols = [c for c in rows.columns if c not in OUTCOME_FIELDS]
+    per_outcome = set(outcome_extras)
+    qcols = [c for c in rows.columns if c not in OUTCOME_FIELDS and c not in per_outcome]
     first = rows.drop_duplicates("query_id", keep="first")
     texts = first.set_index("query_id")["query"]
     mismatch = rows["query"].to_numpy() != texts.reindex(rows["query_id"]).to_numpy()
@@ -154,7 +157,9 @@ def assemble(
     outcomes = None
     if has_outcomes:
         dup = rows.duplicated(["query_id", "model"], keep="first").to_numpy()
-        ocols = ["query_id"] + [c for c in OUTCOME_FIELDS if c in rows.columns]
+        ocols = ["query_id"] + [c for c in OUTCOME_FIELDS if c in rows.columns] + [
+            c for c in rows.columns if c in per_outcome
+        ]
         outcomes = rows.loc[~dup, ocols].reset_index(drop=True)
         if dup.any():
             _report_duplicates(rows, dup, outcomes, meta, what)
