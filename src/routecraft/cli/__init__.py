@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 import typer
 
@@ -33,7 +34,9 @@ def main(argv: list[str] | None = None) -> None:
     bug in routecraft, reported as such (exit 1) so it never passes for bad input.
     """
     try:
-        app(args=argv, standalone_mode=True)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            app(args=argv, standalone_mode=True)
     except SystemExit:
         raise
     except KeyboardInterrupt:
@@ -52,3 +55,8 @@ def main(argv: list[str] | None = None) -> None:
             "please report it with the output of ROUTECRAFT_DEBUG=1"
         )
         sys.exit(1)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    """Warnings print as one ``warning:`` line, without the source line Python would add."""
+    err_console.print(f"warning: {one_line(message)}", highlight=False, markup=False, soft_wrap=True)

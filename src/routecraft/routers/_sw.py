@@ -22,6 +22,7 @@ dropped (RouteLLM's design matrix turns it into a one-sided row by overwriting t
 from __future__ import annotations
 
 import math
+import warnings
 from functools import lru_cache
 from typing import Any
 
@@ -80,6 +81,21 @@ class _PairTable:
         n = np.asarray((self.n.T @ query_weights.T).T)
         s = np.asarray((self.s.T @ query_weights.T).T)
         return fit_bradley_terry(n, s, self.lo, self.hi, self.n_players)
+
+
+def _warn_unplayed(models: list[str], battles: Battles) -> None:
+    """A model in no battle gets the pool-average Elo: a default, not a measurement. Say so."""
+    played = np.zeros(len(models), dtype=bool)
+    played[np.asarray(battles.a, dtype=int)] = True
+    played[np.asarray(battles.b, dtype=int)] = True
+    if not played.all():
+        missing = [m for m, p in zip(models, played) if not p]
+        warnings.warn(
+            f"SWRankingRouter: model(s) {', '.join(missing)} have no battles in the training data; "
+            "they are scored as pool-average (Elo 1000), a default rather than a measurement",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 class SWRankingRouter(EmbeddingRouterMixin, Router):
@@ -144,6 +160,7 @@ class SWRankingRouter(EmbeddingRouterMixin, Router):
             )
         self.models_ = data.models
         battles = encode_battles(prefs, data, self.models_)
+        _warn_unplayed(self.models_, battles)
         self.train_embeddings_ = self._fit_embedder(text.loc[battles.query_ids].tolist())
         self._set_battles(battles)
 
