@@ -6,6 +6,7 @@ they never show a traceback. Set ``ROUTECRAFT_DEBUG=1`` to see the traceback.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import warnings
@@ -14,6 +15,23 @@ import typer
 
 from .._errors import RoutecraftError
 from ._common import err_console, one_line, print_error
+
+def _click_exceptions() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """(usage errors, aborts) of click and of the click copy newer typer versions vendor."""
+    usage: list[type] = []
+    abort: list[type] = [typer.Abort]
+    for name in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        usage.append(module.ClickException)
+        if hasattr(module, "Abort"):
+            abort.append(module.Abort)
+    return tuple(usage), tuple(abort)
+
+
+_USAGE_ERRORS, _ABORT = _click_exceptions()
 
 app = typer.Typer(
     name="routecraft",
@@ -36,9 +54,18 @@ def main(argv: list[str] | None = None) -> None:
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
-            app(args=argv, standalone_mode=True)
+            code = app(args=argv, standalone_mode=False)
     except SystemExit:
         raise
+    except _USAGE_ERRORS as exc:  # bad usage: one line, like every other error
+        if type(exc).__name__ == "NoArgsIsHelpError":  # ``routecraft`` alone: typer printed the help
+            sys.exit(0)
+        hint = f" (see: {exc.ctx.command_path} --help)" if getattr(exc, "ctx", None) is not None else ""
+        print_error(f"{one_line(exc.format_message(), fallback='')}{hint}")
+        sys.exit(exc.exit_code)
+    except _ABORT:
+        err_console.print("aborted", highlight=False)
+        sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("interrupted", highlight=False)
         sys.exit(130)
@@ -55,6 +82,8 @@ def main(argv: list[str] | None = None) -> None:
             "please report it with the output of ROUTECRAFT_DEBUG=1"
         )
         sys.exit(1)
+    if isinstance(code, int) and code != 0:
+        sys.exit(code)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001

@@ -62,9 +62,10 @@ class Dataset:
             unknown = ~table["query_id"].isin(known)
             if unknown.any():
                 row = int(np.flatnonzero(unknown.to_numpy())[0])
+                table_file = Path(origin) / f"{name}.parquet" if origin else None
                 raise DataError(
                     f"{name} query_id {shown(table['query_id'].iloc[row])} is not in the queries table",
-                    path=origin,
+                    path=str(table_file) if table_file is not None and table_file.is_file() else origin,
                     row=row + 1,
                     field="query_id",
                 )

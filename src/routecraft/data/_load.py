@@ -109,6 +109,8 @@ def load_dataset(path: str | os.PathLike, **options: Any) -> Dataset:
         text = os.fsdecode(text)
     if not text.strip():
         raise DataError(f"the dataset path is empty (accepted: {ACCEPTED})")
+    if "\x00" in text:
+        raise DataError(f"the dataset path {text!r} contains a NUL byte")
     if text.startswith("bundled:"):
         return bundled_dataset(text[len("bundled:"):])
     part = None

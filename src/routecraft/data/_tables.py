@@ -8,6 +8,7 @@ rows silently: a bad row is an error that names the file, row and field.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from dataclasses import dataclass
 from typing import Iterable
@@ -95,10 +96,16 @@ def max_query_chars() -> int:
     return value
 
 
-def check_query_lengths(texts: Iterable[str], path: str | None = None, field: str = "query") -> None:
-    """Raise a DataError naming the first (1-based) row whose text is longer than :func:`max_query_chars`."""
+def check_query_lengths(
+    texts: Iterable[str], path: str | None = None, field: str = "query", rows: Iterable[int] | None = None
+) -> None:
+    """Raise a DataError naming the first row whose text is longer than :func:`max_query_chars`.
+
+    ``rows`` gives each text's row number in its file (default 1, 2, ...).
+    """
     limit = max_query_chars()
-    for row, text in enumerate(texts, start=1):
+    numbers = rows if rows is not None else itertools.count(1)
+    for row, text in zip(numbers, texts):
         if isinstance(text, str) and len(text) > limit:
             raise DataError(
                 f"query is {len(text)} characters, over the {limit} limit (raise it with {MAX_QUERY_CHARS_ENV})",

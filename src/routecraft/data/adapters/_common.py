@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..._errors import DataError, shown
 from .._dataset import Dataset
-from .._tables import query_id_for
+from .._tables import check_query_lengths, query_id_for
 
 QUERY_FIELDS = ("query_id", "query", "task", "split", "turns")
 OUTCOME_FIELDS = (
@@ -106,6 +106,7 @@ def require_text(values: Iterable[Any], path: str | Path, field: str, rows: Iter
     for text, row in zip(texts, row_numbers):
         if not isinstance(text, str) or not text.strip():
             raise DataError("empty or missing query text", path=str(path), row=int(row), field=field)
+    check_query_lengths(texts, str(path), field, row_numbers)
     return texts
 
 
