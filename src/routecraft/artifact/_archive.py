@@ -340,10 +340,10 @@ def load_router(path: str | Path, signing_key: str | bytes | None = None) -> Any
     With a signing key (argument or ``$ROUTECRAFT_SIGNING_KEY``) an unsigned or
     wrongly signed artifact is refused.
     """
-    from ..routers._registry import router_class
-
     with _open(path) as zf:
         manifest = _verified_manifest(zf, path, signing_key)
+        from ..routers._registry import router_class  # after the checks: a bomb never costs the imports
+
         try:
             cls = router_class(manifest["router_class"])
         except Exception as exc:
