@@ -9,7 +9,6 @@ from rich.console import Console
 from rich.markup import escape
 
 from .._errors import RoutecraftError
-from ..routers._registry import parse_value
 
 console = Console()
 err_console = Console(stderr=True)
@@ -28,6 +27,8 @@ def print_error(message: str) -> None:
 
 def parse_params(items: list[str] | None) -> dict[str, Any]:
     """``["k=20", "embedder=tfidf"]`` → ``{"k": 20, "embedder": "tfidf"}`` (values JSON-decoded when they parse)."""
+    from ..routers._registry import parse_value  # lazily: importing routers costs seconds (sklearn)
+
     params: dict[str, Any] = {}
     for item in items or []:
         key, sep, raw = item.partition("=")
