@@ -63,3 +63,46 @@ def require(module: str, extra: str):
         raise DependencyError(
             f"'{module}' is not installed; install it with: pip install 'routecraft[{extra}]'"
         ) from exc
+
+
+class ParameterError(RoutecraftError, ValueError):
+    """A router or command parameter has a value it cannot take; the message names the parameter."""
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """``repr`` of a value as a user wrote it: numpy scalars as plain numbers, long text cut.
+
+    ``f"{np.float64(1.5)!r}"`` prints ``np.float64(1.5)``; messages should say ``1.5``.
+    """
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "ndim", None) == 0:
+        value = item()
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def os_error_message(exc: OSError, path: object, action: str) -> str:
+    """``<path>: cannot <action>: <reason>`` for an OS-level failure on a path the user gave."""
+    where = exc.filename if getattr(exc, "filename", None) else path
+    return f"{where}: cannot {action}: {exc.strerror or exc}"
+
+
+class user_path:  # noqa: N801 - used like a function: ``with user_path(out, "write"):``
+    """Context manager turning OSError (and the ValueError of a NUL in a path) into a RoutecraftError.
+
+    Used only where a path the user typed is opened, so an unwritable ``--out`` is bad
+    input (exit 2) while an OSError anywhere else still surfaces as the bug it is.
+    """
+
+    def __init__(self, path: object, action: str = "write", error: type = None) -> None:  # type: ignore[assignment]
+        self.path, self.action, self.error = path, action, error or RoutecraftError
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        if isinstance(exc, OSError):
+            raise self.error(os_error_message(exc, self.path, self.action)) from None
+        if isinstance(exc, ValueError) and "null" in str(exc):
+            raise self.error(f"{self.path!r}: cannot {self.action}: the path contains a NUL byte") from None
+        return False

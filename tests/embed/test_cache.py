@@ -97,3 +97,81 @@ def test_two_processes_write_the_same_cache(tmp_path):
     texts = [f"text {j}" for j in range(240)]
     np.testing.assert_allclose(CachedEmbedder(inner, tmp_path).encode(texts), inner_encode(texts), atol=1e-6)
     assert calls == []
+
+
+# ------------------------------------------------------------------ corruption
+from routecraft.embed._cache import CacheWarning, _STORES  # noqa: E402
+
+
+def _fresh(tmp_path, counting_embedder):
+    _STORES.clear()  # one store per path per process: start from what is on disk
+    return CachedEmbedder(counting_embedder(), tmp_path)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda p: p.write_bytes(b"this is not a database" * 100),
+        lambda p: p.write_bytes(p.read_bytes()[:1500]),  # truncated mid-page
+        lambda p: p.write_bytes(b""),
+    ],
+    ids=["garbage", "truncated", "empty"],
+)
+def test_a_damaged_cache_file_is_rebuilt_with_a_warning(tmp_path, queries, counting_embedder, damage):
+    import warnings
+
+    expected = _fresh(tmp_path, counting_embedder).encode(queries)
+    _STORES.clear()
+    damage(tmp_path / DB_FILE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CacheWarning)  # an empty file is simply a new database: no warning
+        out = _fresh(tmp_path, counting_embedder).encode(queries)
+    np.testing.assert_allclose(out, expected, atol=1e-7)
+    again = _fresh(tmp_path, counting_embedder)
+    np.testing.assert_allclose(again.encode(queries), expected, atol=1e-7)
+    assert again.inner.calls == []  # the rebuilt cache serves hits
+
+
+def test_garbage_cache_warns_and_moves_the_file_aside(tmp_path, queries, counting_embedder):
+    (tmp_path / DB_FILE).write_bytes(b"garbage" * 1000)
+    with pytest.warns(CacheWarning, match="was unusable"):
+        _fresh(tmp_path, counting_embedder).encode(queries)
+    assert any(p.name.startswith(DB_FILE + ".corrupt-") for p in tmp_path.iterdir())
+
+
+def test_a_foreign_schema_is_rebuilt(tmp_path, queries, counting_embedder):
+    import sqlite3
+
+    conn = sqlite3.connect(tmp_path / DB_FILE)
+    conn.execute("CREATE TABLE vectors (a TEXT, b TEXT)")
+    conn.commit()
+    conn.close()
+    with pytest.warns(CacheWarning, match="columns"):
+        out = _fresh(tmp_path, counting_embedder).encode(queries)
+    assert out.shape == (len(queries), 8)
+
+
+def test_a_directory_in_place_of_the_cache_disables_it_with_a_warning(tmp_path, queries, counting_embedder):
+    (tmp_path / DB_FILE).mkdir()
+    cached = _fresh(tmp_path, counting_embedder)
+    with pytest.warns(CacheWarning, match="embedding without a cache"):
+        cached.encode(queries)
+    cached.encode(queries)
+    assert len(cached.inner.calls) == 2  # nothing cached, nothing failed
+    assert (tmp_path / DB_FILE).is_dir()  # and the directory was left alone
+
+
+def test_nan_vectors_in_the_cache_are_never_served(tmp_path, counting_embedder):
+    import sqlite3
+
+    cached = _fresh(tmp_path, counting_embedder)
+    good = cached.encode(["a query"])
+    _STORES.clear()
+    conn = sqlite3.connect(tmp_path / DB_FILE)
+    conn.execute("UPDATE vectors SET vec = ?", (np.full(8, np.nan, dtype="<f4").tobytes(),))
+    conn.commit()
+    conn.close()
+    again = _fresh(tmp_path, counting_embedder)
+    out = again.encode(["a query"])
+    assert np.isfinite(out).all() and len(again.inner.calls) == 1
+    np.testing.assert_allclose(out, good, atol=1e-7)

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .._atomic import atomic_write_bytes
+
 
 def card_path(artifact: Path) -> Path:
     return artifact.with_name(artifact.name + ".md")
@@ -43,5 +45,5 @@ def render_card(manifest: dict[str, Any]) -> str:
 
 def write_card(manifest: dict[str, Any], artifact: Path) -> Path:
     target = card_path(artifact)
-    target.write_text(render_card(manifest))
+    atomic_write_bytes(target, render_card(manifest).encode())  # concurrent saves: one whole card wins
     return target

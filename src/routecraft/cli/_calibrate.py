@@ -10,7 +10,7 @@ import typer
 
 from .._errors import RoutecraftError
 from . import app
-from ._common import console, status
+from ._common import check_pair, console, print_notes, status
 
 
 @app.command("calibrate")
@@ -20,7 +20,7 @@ def calibrate(
     strong_fraction: float = typer.Option(..., "--strong-fraction", help="Target share of queries sent to the strong model, in (0, 1)."),
     strong: Optional[str] = typer.Option(None, help="Strong model (default: the router's first model for 2-model pools)."),
     weak: Optional[str] = typer.Option(None, help="Weak model."),
-    n_boot: int = typer.Option(1000, help="Bootstrap resamples for the realised-fraction interval."),
+    n_boot: int = typer.Option(1000, min=1, help="Bootstrap resamples for the realised-fraction interval."),
     seed: int = typer.Option(0, help="Bootstrap seed."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
@@ -37,6 +37,7 @@ def calibrate(
     with status(f"scoring {queries}"):
         data = load_dataset(queries)
         scores = r.pair_score(data, strong, weak)
+    print_notes(data)
     result = calibrate_threshold(scores, strong_fraction, n_boot=n_boot, seed=seed)
     payload = {"strong": strong, "weak": weak, "n_queries": len(data), **result.to_dict()}
     if as_json:
@@ -49,15 +50,18 @@ def calibrate(
         f"serve as model 'router-{short_name(type(r).__name__)}-{payload['threshold']:.5f}' "
         f"with strong={strong}, weak={weak}",
         highlight=False,
+        markup=False,
     )
 
 
 def resolve_pair(router, strong: str | None, weak: str | None) -> tuple[str, str]:
     """Default strong/weak: from the artifact's metrics, else the only two models of the pool."""
     recorded = getattr(router, "artifact_manifest_", {}).get("metrics", {})
+    check_pair(strong, weak)
     strong = strong or recorded.get("strong")
     weak = weak or recorded.get("weak")
     if strong and weak:
+        check_pair(strong, weak)
         return strong, weak
     if len(router.models_) == 2:
         raise RoutecraftError(

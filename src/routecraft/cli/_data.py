@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from . import app
-from ._common import console, status
+from ._common import console, print_notes, status
 
 data_app = typer.Typer(help="Inspect and convert router datasets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
@@ -28,23 +28,26 @@ def inspect(
     if as_json:
         console.print_json(json.dumps(report, default=str))
     else:
-        console.print(format_inspection(report), highlight=False)
+        console.print(format_inspection(report), highlight=False, markup=False)
 
 
 @data_app.command("convert")
 def convert(
     path: str = typer.Argument(..., help="Dataset in any recognised format."),
     outdir: Path = typer.Argument(..., help="Directory to write the canonical dataset to."),
+    force: bool = typer.Option(False, "--force", help="Replace a dataset already in OUTDIR (other files are never touched)."),
 ) -> None:
     """Write the canonical dataset directory (Parquet tables + dataset.json)."""
     from ..data import load_dataset
 
     with status(f"loading {path}"):
         data = load_dataset(path)
-        data.save(outdir)
+        data.save(outdir, overwrite=force)
+    print_notes(data)
     n_out = 0 if data.outcomes is None else len(data.outcomes)
     n_pref = 0 if data.preferences is None else len(data.preferences)
     console.print(
         f"wrote {outdir}: {len(data)} queries, {len(data.models)} models, "
-        f"{n_out} outcomes, {n_pref} preferences"
+        f"{n_out} outcomes, {n_pref} preferences",
+        markup=False,
     )

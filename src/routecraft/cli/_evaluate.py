@@ -8,9 +8,9 @@ from typing import Optional
 
 import typer
 
-from .._errors import RoutecraftError
+from .._errors import RoutecraftError, user_path
 from . import app
-from ._common import console, err_console, parse_params, status
+from ._common import check_pair, console, err_console, parse_params, print_notes, status
 
 DATA_HELP = "Dataset: a canonical directory, an upstream layout or file, or bundled:NAME."
 
@@ -21,7 +21,7 @@ def routers() -> None:
     from ..routers._registry import ROUTERS
 
     for name, (path, arg) in ROUTERS.items():
-        console.print(f"{name + (':' + arg.upper() if arg else ''):<22} {path.partition(':')[2]}")
+        console.print(f"{name + (':' + arg.upper() if arg else ''):<22} {path.partition(':')[2]}", markup=False)
 
 
 @app.command("train")
@@ -43,7 +43,12 @@ def train(
         raise RoutecraftError(f"router {router!r} reads true scores of the queries it routes and cannot be deployed")
     with status(f"loading {data}"):
         dataset = load_dataset(data)
-    train_set = dataset if all_data else split_dataset(dataset, test_size=test_size, seed=seed)[0]
+    print_notes(dataset)
+    split = None
+    if all_data:
+        train_set = dataset
+    else:
+        train_set, _, split = split_dataset(dataset, test_size=test_size, seed=seed)
     with status(f"fitting {router} on {len(train_set)} queries"):
         r.fit(train_set)
         metrics = {}
@@ -52,7 +57,9 @@ def train(
 
             metrics["strong"], metrics["weak"] = default_pair(train_set)
         r.save(str(out), metrics=metrics)
-    console.print(f"saved {out} ({type(r).__name__}, {len(r.models_)} models, {len(train_set)} train queries)")
+    console.print(f"saved {out} ({type(r).__name__}, {len(r.models_)} models, {len(train_set)} train queries)", markup=False)
+    if split is not None:
+        console.print(str(split), highlight=False, markup=False)
 
 
 @app.command("evaluate")
@@ -67,13 +74,14 @@ def evaluate(
     weak: Optional[str] = typer.Option(None, help="Weak model for APGR/CPT (default: cheapest)."),
     test_size: float = typer.Option(0.3, help="Fraction held out when the data has no split column."),
     seed: int = typer.Option(0, help="Split and bootstrap seed."),
-    n_boot: int = typer.Option(1000, help="Bootstrap resamples for confidence intervals."),
+    n_boot: int = typer.Option(1000, min=1, help="Bootstrap resamples for confidence intervals."),
 ) -> None:
     """Train routers on the train split, evaluate them on the test split, print a table."""
     from ..artifact import load_router
     from ..data import load_dataset
     from ..evaluate import format_results, train_and_evaluate
 
+    check_pair(strong, weak)
     specs: list = list(router or [])
     specs += [load_router(p) for p in model or []]
     if model:
@@ -86,11 +94,12 @@ def evaluate(
         raise RoutecraftError("give at least one --router NAME or --model ARTIFACT")
     with status(f"loading {data}") as update:
         dataset = load_dataset(data)
+        print_notes(dataset)
         run = train_and_evaluate(
             dataset, specs, seed=seed, test_size=test_size, strong=strong, weak=weak,
             n_boot=n_boot, on_step=update,
         )
-    console.print(str(run.split), highlight=False)
+    console.print(str(run.split), highlight=False, markup=False)
     console.print(format_results(run.results))
     write_outputs(run.results, json_out=json_out, plots=plots, report=report)
 
@@ -100,13 +109,16 @@ def write_outputs(results: list[dict], *, json_out: Path | None, plots: Path | N
     from ..evaluate import plot_results, write_report
 
     if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(results, indent=2) + "\n")
-        console.print(f"wrote {json_out}")
+        with user_path(json_out, "write results"):
+            json_out.parent.mkdir(parents=True, exist_ok=True)
+            json_out.write_text(json.dumps(results, indent=2) + "\n")
+        console.print(f"wrote {json_out}", markup=False)
     written = []
     if plots or report:
-        written = plot_results(results, plots or report.parent)
-        console.print(f"wrote {', '.join(map(str, written))}")
+        with user_path(plots or report.parent, "write plots"):
+            written = plot_results(results, plots or report.parent)
+        console.print(f"wrote {', '.join(map(str, written))}", markup=False)
     if report:
-        write_report(results, written, report)
-        console.print(f"wrote {report}")
+        with user_path(report, "write the report"):
+            write_report(results, written, report)
+        console.print(f"wrote {report}", markup=False)

@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from .._errors import user_path
 from . import app
 from ._common import console, status
 from ._evaluate import write_outputs
@@ -21,7 +22,7 @@ def quickstart(
     dataset: Optional[list[str]] = typer.Option(None, "--data", help="Datasets (default: RouteLLM GSM8K and MMLU, bundled)."),
     router: Optional[list[str]] = typer.Option(None, "--router", help="Routers (default: baselines, kNN, logistic, MLP, SW, MF)."),
     seed: int = typer.Option(0, help="Split and bootstrap seed."),
-    n_boot: int = typer.Option(1000, help="Bootstrap resamples for confidence intervals."),
+    n_boot: int = typer.Option(1000, min=1, help="Bootstrap resamples for confidence intervals."),
 ) -> None:
     """Train baselines and learned routers on bundled RouteLLM data (GPT-4 vs Mixtral), evaluate with CIs, write a report."""
     from ..data import load_dataset
@@ -29,7 +30,8 @@ def quickstart(
     from ..routers._registry import ROUTERS
 
     routers = list(router or [r for r in DEFAULT_ROUTERS if r in ROUTERS])
-    out.mkdir(parents=True, exist_ok=True)
+    with user_path(out, "create the output directory"):
+        out.mkdir(parents=True, exist_ok=True)
     all_results: list[dict] = []
     plots: list[Path] = []
     for name in dataset or DEFAULT_DATASETS:
@@ -37,13 +39,13 @@ def quickstart(
             data = load_dataset(name)
             run = train_and_evaluate(data, routers, seed=seed, n_boot=n_boot, on_step=lambda s: update(f"{name}: {s}"), skip_unavailable=True)
         console.rule(f"{data.name} — {', '.join(data.models)}")
-        console.print(str(run.split), highlight=False)
+        console.print(str(run.split), highlight=False, markup=False)
         console.print(format_results(run.results))
         for skipped, why in run.skipped.items():
-            console.print(f"skipped {skipped}: {why}", highlight=False)
+            console.print(f"skipped {skipped}: {why}", highlight=False, markup=False)
         slug = data.name.replace("/", "-")
         plots.extend(plot_results(run.results, out / slug))
         all_results.extend(run.results)
     write_outputs(all_results, json_out=out / "results.json", plots=None, report=None)
     write_report(all_results, plots, out / "report.html")
-    console.print(f"wrote {', '.join(str(p) for p in plots)} and {out / 'report.html'}")
+    console.print(f"wrote {', '.join(str(p) for p in plots)} and {out / 'report.html'}", markup=False)

@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .._errors import DataError
+from .._errors import DataError, shown
 from ._convert import outcomes_to_preferences
 from ._dataset import Dataset
 from ._tables import validate_preferences
@@ -51,7 +51,7 @@ def mix_preferences(
     frames, totals = [], []
     for i, (prefs, weight) in enumerate(sources):
         if not np.isfinite(weight) or weight < 0:
-            raise DataError(f"source {i}: mixing weight must be a finite number >= 0, got {weight!r}", field="weight")
+            raise DataError(f"source {i}: mixing weight must be a finite number >= 0, got {shown(weight)}", field="weight")
         table = validate_preferences(prefs, path=f"source {i}")
         rows = table["weight"].fillna(1.0) if "weight" in table.columns else pd.Series(1.0, index=table.index)
         frames.append(table.assign(weight=rows.to_numpy(dtype=float)))
@@ -114,7 +114,7 @@ def judge_preferences_from_ratings(
     grades = pd.to_numeric(ratings[score_column], errors="coerce")
     bad = np.flatnonzero(grades.isna().to_numpy() & ratings[score_column].notna().to_numpy())
     if bad.size:
-        raise DataError(f"not a number: {ratings[score_column].iloc[bad[0]]!r}", row=int(bad[0]), field=score_column)
+        raise DataError(f"not a number: {shown(ratings[score_column].iloc[bad[0]])}", row=int(bad[0]) + 1, field=score_column)
     mean = (
         ratings.assign(score=grades.to_numpy())
         .dropna(subset=["score"])

@@ -17,11 +17,12 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .._errors import DataError
+from .._errors import DataError, shown, user_path
 from ._io import read_json, read_parquet
 from ._tables import VALIDATORS, validate_pool
 
 DEFAULT_TOKENS_OUT = 256.0
+TABLE_FILES = ("queries.parquet", "outcomes.parquet", "preferences.parquet", "pool.parquet", "dataset.json")
 CHARS_PER_TOKEN = 4.0
 
 
@@ -61,10 +62,11 @@ class Dataset:
             unknown = ~table["query_id"].isin(known)
             if unknown.any():
                 row = int(np.flatnonzero(unknown.to_numpy())[0])
+                table_file = Path(origin) / f"{name}.parquet" if origin else None
                 raise DataError(
-                    f"query_id {table['query_id'].iloc[row]!r} is not in the queries table",
-                    path=origin,
-                    row=row,
+                    f"{name} query_id {shown(table['query_id'].iloc[row])} is not in the queries table",
+                    path=str(table_file) if table_file is not None and table_file.is_file() else origin,
+                    row=row + 1,
                     field="query_id",
                 )
 
@@ -201,19 +203,39 @@ class Dataset:
         return h.hexdigest()
 
     # ----------------------------------------------------------------- disk
-    def save(self, directory: str | Path) -> Path:
-        """Write the canonical dataset directory (DESIGN §2)."""
+    def save(self, directory: str | Path, overwrite: bool = False) -> Path:
+        """Write the canonical dataset directory (DESIGN §2); returns it.
+
+        Only the canonical files (``TABLE_FILES``) are ever written or removed, and each is
+        written atomically. A directory that already holds any of them is refused unless
+        ``overwrite``; then a table this dataset lacks is removed, because leaving an old
+        ``outcomes.parquet`` beside new queries would make a different dataset. Files with
+        other names in the directory are never touched.
+        """
+        from .._atomic import atomic_writer
+
         d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
-        for name in ("queries", "outcomes", "preferences", "pool"):
-            table = getattr(self, name)
-            target = d / f"{name}.parquet"
-            if table is not None:
-                table.to_parquet(target, index=False)
-            elif target.exists():
-                target.unlink()
-        meta = {k: v for k, v in self.meta.items() if k != "path"}
-        (d / "dataset.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        with user_path(d, "write dataset"):
+            if d.exists() and not d.is_dir():
+                raise DataError("exists and is not a directory", path=str(d))
+            present = [name for name in TABLE_FILES if (d / name).exists()]
+            if present and not overwrite:
+                raise DataError(
+                    f"already holds a dataset ({', '.join(present)}); choose an empty directory or overwrite it",
+                    path=str(d),
+                )
+            d.mkdir(parents=True, exist_ok=True)
+            for name in ("queries", "outcomes", "preferences", "pool"):
+                table = getattr(self, name)
+                target = d / f"{name}.parquet"
+                if table is not None:
+                    with atomic_writer(target) as fh:
+                        _write_parquet(table, fh, name)
+                elif target.exists():
+                    target.unlink()
+            meta = {k: v for k, v in self.meta.items() if k != "path"}
+            with atomic_writer(d / "dataset.json") as fh:
+                fh.write((json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n").encode())
         return d
 
     @classmethod
@@ -236,3 +258,28 @@ class Dataset:
             tables[name] = VALIDATORS[name](frame, str(p))
         meta.setdefault("name", d.name)
         return cls(**tables, meta={**meta, "path": str(d)})  # type: ignore[arg-type]
+
+
+def _write_parquet(table: pd.DataFrame, fh: Any, name: str) -> None:
+    """Write ``table``; extra columns whose values Parquet cannot type (mixed kinds) are stored as text.
+
+    Extra user columns are kept whatever they hold: a JSONL field that is a number on one
+    row and a string on another cannot be one Parquet type, so such a column is written
+    as strings (missing values stay missing) rather than failing the conversion.
+    """
+    import pyarrow as pa
+
+    try:
+        table.to_parquet(fh, index=False)
+        return
+    except (pa.ArrowException, TypeError, ValueError):
+        fh.seek(0)
+        fh.truncate()
+    from ._tables import SCHEMAS
+
+    known = {c.name for c in SCHEMAS[name]}
+    fixed = table.copy()
+    for col in fixed.columns:
+        if col not in known and fixed[col].dtype == object:
+            fixed[col] = fixed[col].map(lambda v: v if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    fixed.to_parquet(fh, index=False)

@@ -81,8 +81,19 @@ def read_parquet(path: str | Path) -> pd.DataFrame:
 
 
 def read_records(path: str | Path) -> pd.DataFrame:
-    """A tabular user file (.csv, .parquet, .jsonl or a .json list of objects) as a DataFrame."""
-    p = Path(path)
+    """A tabular user file (.csv, .parquet, .jsonl or a .json list of objects) as a DataFrame.
+
+    A file with no data rows is an error: nothing could be learned from it, and an
+    empty dataset would only fail later with a less useful message.
+    """
+    frame = _read_records(Path(path))
+    if len(frame) == 0:
+        raise DataError("file has no data rows", path=str(path))
+    return frame
+
+
+def _read_records(path: Path) -> pd.DataFrame:
+    p = path
     suffixes = [s.lower() for s in p.suffixes if s.lower() != ".gz"]
     kind = suffixes[-1] if suffixes else ""
     if kind == ".csv":

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import pyarrow.parquet as pq
 
-from .._errors import DataError
+from .._errors import DataError, user_path
 from ._dataset import Dataset
 from .adapters import (
     load_arena_hard,
@@ -102,15 +102,30 @@ def load_dataset(path: str | os.PathLike, **options: Any) -> Dataset:
     ``options`` go to the adapter (e.g. ``benchmark='mmlu'`` for RouteLLM, ``pool=`` for
     preference logs). Unknown formats raise a DataError listing what is accepted.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise DataError(f"a dataset path is needed, got {type(path).__name__} (accepted: {ACCEPTED})")
     text = os.fspath(path)
+    if not isinstance(text, str):
+        text = os.fsdecode(text)
+    if not text.strip():
+        raise DataError(f"the dataset path is empty (accepted: {ACCEPTED})")
+    if "\x00" in text:
+        raise DataError(f"the dataset path {text!r} contains a NUL byte")
     if text.startswith("bundled:"):
         return bundled_dataset(text[len("bundled:"):])
     part = None
-    if "#" in text and not Path(text).exists():
-        text, part = text.rsplit("#", 1)
-    p = Path(text).expanduser()
-    if not p.exists():
+    with user_path(text, "read dataset", DataError):
+        if "#" in text and not Path(text).exists():
+            text, part = text.rsplit("#", 1)
+        p = Path(text).expanduser()
+        exists = p.exists()
+    if not exists:
         raise DataError(f"no such file or directory (accepted: {ACCEPTED})", path=str(p))
+    with user_path(p, "read dataset", DataError):
+        return _load_existing(p, part, options)
+
+
+def _load_existing(p: Path, part: str | None, options: dict[str, Any]) -> Dataset:
     if p.is_dir() and (p / "queries.parquet").exists():
         return Dataset.load(p)
     if p.is_file() and part is None:

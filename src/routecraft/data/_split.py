@@ -10,7 +10,8 @@ dropped from test: they would reward memorisation.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,11 +30,14 @@ class SplitReport:
     n_test: int
     origin: str  # "column" or "seeded"
     leaked_dropped: int
+    notes: tuple[str, ...] = field(default=())  # why a split column was not used, and similar
 
     def __str__(self) -> str:
         s = f"split ({self.origin}): {self.n_train} train / {self.n_test} test"
         if self.leaked_dropped:
             s += f"; dropped {self.leaked_dropped} test queries whose text also occurs in train"
+        for note in self.notes:
+            s += f"; {note}"
         return s
 
 
@@ -44,8 +48,48 @@ def hash_fraction(query_id: str, seed: int) -> float:
 
 
 def normalise_text(text: str) -> str:
-    """Whitespace-normalised text, used to find exact duplicates."""
-    return " ".join(text.split())
+    """Unicode-NFC, whitespace-normalised text, used to find exact duplicates.
+
+    NFC first: "café" typed as e + combining accent (NFD) is the same query as the
+    precomposed one, though its bytes (and so its query id) differ.
+    """
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def _column_split(labels, name: str) -> tuple[np.ndarray, np.ndarray, str | None]:
+    """(is_train, is_test, note): the split column's masks, or a note saying why it cannot be used.
+
+    Loud by design: an empty cell or a label that is neither a train nor a test name is
+    an error naming its row, since dropping those queries from both sides would lose
+    them silently; a column with only train (or only test) labels cannot split, and the
+    note says a seeded split was used instead.
+    """
+    empty = labels.isna().to_numpy() | (labels.astype(str).str.strip() == "").to_numpy()
+    if empty.any():
+        row = int(np.flatnonzero(empty)[0]) + 1
+        raise DataError(
+            f"split is empty for {int(empty.sum())} of {len(labels)} queries (first at row {row} of the queries "
+            "table); fill it or remove the column to use a seeded split",
+            field="split",
+        )
+    lower = labels.astype(str).str.strip().str.lower()
+    is_train = lower.isin(TRAIN_NAMES).to_numpy()
+    is_test = lower.isin(TEST_NAMES).to_numpy()
+    unknown = ~(is_train | is_test)
+    if unknown.any():
+        row = int(np.flatnonzero(unknown)[0])
+        counts = lower[unknown].value_counts()
+        found = ", ".join(f"{label!r} ({n})" for label, n in counts.items())
+        raise DataError(
+            f"split label {labels.iloc[row]!r} at row {row + 1} of the queries table is neither a train name "
+            f"({', '.join(sorted(TRAIN_NAMES))}) nor a test name ({', '.join(sorted(TEST_NAMES))}); "
+            f"unknown labels: {found}",
+            field="split",
+        )
+    if not is_train.any() or not is_test.any():
+        only = "train" if is_train.any() else "test"
+        return is_train, is_test, f"split column of '{name}' has only {only} labels, so a seeded split was used"
+    return is_train, is_test, None
 
 
 def split_dataset(
@@ -57,12 +101,13 @@ def split_dataset(
     q = data.queries
     ids = q["query_id"].to_numpy()
     origin = "seeded"
-    if use_column and "split" in q.columns and q["split"].notna().all():
-        labels = q["split"].str.lower()
-        is_train = labels.isin(TRAIN_NAMES).to_numpy()
-        is_test = labels.isin(TEST_NAMES).to_numpy()
-        if is_train.any() and is_test.any():
+    notes: list[str] = []
+    if use_column and "split" in q.columns:
+        is_train, is_test, note = _column_split(q["split"], data.name)
+        if note is None:
             origin = "column"
+        else:
+            notes.append(note)
     if origin == "seeded":
         is_test = np.array([hash_fraction(i, seed) < test_size for i in ids])
         is_train = ~is_test
@@ -76,5 +121,5 @@ def split_dataset(
             f"split of dataset '{data.name}' leaves {len(train)} train and {len(test)} test queries; "
             "need at least one of each"
         )
-    report = SplitReport(len(train), len(test), origin, int(leaked.sum()))
+    report = SplitReport(len(train), len(test), origin, int(leaked.sum()), tuple(notes))
     return train, test, report

@@ -8,12 +8,15 @@ rows silently: a bad row is an error that names the file, row and field.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import os
 from dataclasses import dataclass
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
-from .._errors import DataError
+from .._errors import DataError, shown
 
 OUTCOME_SOURCES = ("gold", "judge", "consensus", "generated")
 PREFERENCE_SOURCES = ("gold", "judge", "crowd")
@@ -71,14 +74,56 @@ SCHEMAS = {
 }
 
 
+MAX_QUERY_CHARS_ENV = "ROUTECRAFT_MAX_QUERY_CHARS"
+DEFAULT_MAX_QUERY_CHARS = 100_000  # ~25k tokens; every embedder truncates far below this
+
+
+def max_query_chars() -> int:
+    """The longest query text accepted: ``$ROUTECRAFT_MAX_QUERY_CHARS`` or 100,000 characters.
+
+    A cap, not a silent truncation: one 50 MB "query" otherwise costs minutes and gigabytes
+    in the embedders before anything fails, and truncating would quietly route a different text.
+    """
+    raw = os.environ.get(MAX_QUERY_CHARS_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_QUERY_CHARS
+    try:
+        value = int(raw)
+    except ValueError:
+        raise DataError(f"{MAX_QUERY_CHARS_ENV} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise DataError(f"{MAX_QUERY_CHARS_ENV} must be >= 1, got {raw!r}")
+    return value
+
+
+def check_query_lengths(
+    texts: Iterable[str], path: str | None = None, field: str = "query", rows: Iterable[int] | None = None
+) -> None:
+    """Raise a DataError naming the first row whose text is longer than :func:`max_query_chars`.
+
+    ``rows`` gives each text's row number in its file (default 1, 2, ...).
+    """
+    limit = max_query_chars()
+    numbers = rows if rows is not None else itertools.count(1)
+    for row, text in zip(numbers, texts):
+        if isinstance(text, str) and len(text) > limit:
+            raise DataError(
+                f"query is {len(text)} characters, over the {limit} limit (raise it with {MAX_QUERY_CHARS_ENV})",
+                path=path,
+                row=row,
+                field=field,
+            )
+
+
 def query_id_for(text: str) -> str:
     """Stable id of a query text: the first 16 hex digits of its sha256."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _first_bad(mask: np.ndarray | pd.Series) -> int | None:
+    """The 1-based row number of the first True in ``mask`` (messages count rows from 1)."""
     idx = np.flatnonzero(np.asarray(mask, dtype=bool))
-    return int(idx[0]) if idx.size else None
+    return int(idx[0]) + 1 if idx.size else None
 
 
 def _coerce(frame: pd.DataFrame, table: str, path: str | None) -> pd.DataFrame:
@@ -104,7 +149,7 @@ def _coerce(frame: pd.DataFrame, table: str, path: str | None) -> pd.DataFrame:
             row = _first_bad(bad)
             if row is not None:
                 raise DataError(
-                    f"not a number: {values.iloc[row]!r}", path=path, row=row, field=col.name
+                    f"not a number: {shown(values.iloc[row - 1])}", path=path, row=row, field=col.name
                 )
             out[col.name] = numeric.astype("float64")
         elif col.kind in ("str", "json"):
@@ -128,13 +173,14 @@ def validate_queries(frame: pd.DataFrame, path: str | None = None) -> pd.DataFra
     row = _first_bad(df["query"].str.strip() == "")
     if row is not None:
         raise DataError("empty query text", path=path, row=row, field="query")
+    check_query_lengths(df["query"], path)
     row = _first_bad(df["query_id"].str.strip() == "")
     if row is not None:
         raise DataError("empty query_id", path=path, row=row, field="query_id")
     row = _first_bad(df["query_id"].duplicated())
     if row is not None:
         raise DataError(
-            f"duplicate query_id {df['query_id'].iloc[row]!r}", path=path, row=row, field="query_id"
+            f"duplicate query_id {shown(df['query_id'].iloc[row - 1])}", path=path, row=row, field="query_id"
         )
     return df
 
@@ -149,7 +195,7 @@ def validate_outcomes(frame: pd.DataFrame, path: str | None = None) -> pd.DataFr
     row = _first_bad((score < 0) | (score > 1))
     if row is not None:
         raise DataError(
-            f"score {score[row]!r} is outside [0, 1] (keep the raw value in 'raw_score')",
+            f"score {shown(score[row - 1])} is outside [0, 1] (keep the raw value in 'raw_score')",
             path=path,
             row=row,
             field="score",
@@ -164,7 +210,7 @@ def validate_outcomes(frame: pd.DataFrame, path: str | None = None) -> pd.DataFr
         row = _first_bad(src.notna() & ~src.isin(OUTCOME_SOURCES))
         if row is not None:
             raise DataError(
-                f"source {src.iloc[row]!r} is not one of {', '.join(OUTCOME_SOURCES)}",
+                f"source {shown(src.iloc[row - 1])} is not one of {', '.join(OUTCOME_SOURCES)}",
                 path=path,
                 row=row,
                 field="source",
@@ -172,8 +218,8 @@ def validate_outcomes(frame: pd.DataFrame, path: str | None = None) -> pd.DataFr
     row = _first_bad(df.duplicated(["query_id", "model"]))
     if row is not None:
         raise DataError(
-            f"duplicate outcome for query_id {df['query_id'].iloc[row]!r} and model "
-            f"{df['model'].iloc[row]!r}",
+            f"duplicate outcome for query_id {shown(df['query_id'].iloc[row - 1])} and model "
+            f"{shown(df['model'].iloc[row - 1])}",
             path=path,
             row=row,
             field="query_id",
@@ -188,7 +234,7 @@ def validate_preferences(frame: pd.DataFrame, path: str | None = None) -> pd.Dat
     row = _first_bad(~df["winner"].isin(WINNERS))
     if row is not None:
         raise DataError(
-            f"winner {df['winner'].iloc[row]!r} is not one of a, b, tie",
+            f"winner {shown(df['winner'].iloc[row - 1])} is not one of a, b, tie",
             path=path,
             row=row,
             field="winner",
@@ -201,7 +247,7 @@ def validate_preferences(frame: pd.DataFrame, path: str | None = None) -> pd.Dat
         row = _first_bad(src.notna() & ~src.isin(PREFERENCE_SOURCES))
         if row is not None:
             raise DataError(
-                f"source {src.iloc[row]!r} is not one of {', '.join(PREFERENCE_SOURCES)}",
+                f"source {shown(src.iloc[row - 1])} is not one of {', '.join(PREFERENCE_SOURCES)}",
                 path=path,
                 row=row,
                 field="source",
@@ -225,7 +271,7 @@ def validate_pool(frame: pd.DataFrame, path: str | None = None) -> pd.DataFrame:
                 raise DataError("must be a finite number >= 0", path=path, row=row, field=name)
     row = _first_bad(df["model"].duplicated())
     if row is not None:
-        raise DataError(f"model {df['model'].iloc[row]!r} listed twice", path=path, row=row, field="model")
+        raise DataError(f"model {shown(df['model'].iloc[row - 1])} listed twice", path=path, row=row, field="model")
     return df
 
 

@@ -9,12 +9,14 @@ a fit (TF-IDF) are not cached: their name does not identify their output.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sqlite3
 import threading
+import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -49,8 +51,26 @@ def text_key(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 
+def _is_contention(exc: sqlite3.DatabaseError) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
+class CacheWarning(UserWarning):
+    """The embedding cache was unusable (corrupt, foreign, not a file) and was rebuilt or bypassed."""
+
+
+_COLUMNS = ["embedder", "text_sha256", "dim", "vec"]
+
+
 class EmbeddingStore:
-    """SQLite table of float32 vectors; one connection per process, shared by threads."""
+    """SQLite table of float32 vectors; one connection per process, shared by threads.
+
+    A cache must never be the reason a run fails: a garbage, truncated or foreign file
+    at the cache path is moved aside (``<name>.corrupt-<pid>``) and rebuilt with a
+    :class:`CacheWarning`; a directory (or anything unopenable) there turns caching off
+    for this process, with a warning. Vectors are served only if finite and of the
+    stored dimension; anything else is a miss and gets re-embedded.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -58,26 +78,108 @@ class EmbeddingStore:
         self._conn: sqlite3.Connection | None = None
         self._pid = -1
         self._inherited: list[sqlite3.Connection] = []
+        self.disabled = False
 
-    def _connection(self) -> sqlite3.Connection:
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=60.0, check_same_thread=False, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(_SCHEMA)
+            columns = [row[1] for row in conn.execute("PRAGMA table_info(vectors)")]
+            if columns != _COLUMNS:
+                raise sqlite3.DatabaseError(f"table 'vectors' has columns {columns}, expected {_COLUMNS}")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _connection(self) -> sqlite3.Connection | None:
+        if self.disabled:
+            return None
         if self._conn is None or self._pid != os.getpid():
             if self._conn is not None:
                 # Inherited through fork: SQLite forbids using *or closing* it in the child
                 # (closing it drops this process's POSIX locks), so keep it alive and never touch it.
                 self._inherited.append(self._conn)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=60.0, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(_SCHEMA)
+                self._conn = None
+            try:
+                conn = self._open()
+            except (sqlite3.DatabaseError, OSError) as exc:
+                conn = self._rebuild(exc)
+            if conn is None:
+                return None
             self._conn, self._pid = conn, os.getpid()
         return self._conn
 
-    def get(self, embedder: str, keys: Sequence[bytes], dim: int) -> dict[bytes, np.ndarray]:
-        """Vectors found for ``keys``; rows of another dimension than ``dim`` (if > 0) are ignored."""
-        found: dict[bytes, np.ndarray] = {}
+    def _rebuild(self, exc: BaseException) -> sqlite3.Connection | None:
+        """Move an unusable cache file aside and start a new one; give up (no caching) if that fails."""
+        if self.path.is_file():
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{os.getpid()}")
+            try:
+                os.replace(self.path, aside)
+                for suffix in ("-wal", "-shm"):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(f"{self.path}{suffix}")
+            except FileNotFoundError:
+                pass  # another process moved it first and may already have rebuilt it
+            except OSError:
+                return self._disable(exc)
+            try:
+                conn = self._open()
+            except (sqlite3.DatabaseError, OSError) as again:
+                return self._disable(again)
+            warnings.warn(
+                f"embedding cache {self.path} was unusable ({exc}); moved it to {aside.name} and started a new one",
+                CacheWarning,
+                stacklevel=4,
+            )
+            return conn
+        return self._disable(exc)
+
+    def _disable(self, exc: BaseException) -> None:
+        self.disabled = True
+        warnings.warn(
+            f"embedding cache {self.path} cannot be used ({exc}); embedding without a cache",
+            CacheWarning,
+            stacklevel=4,
+        )
+        return None
+
+    def _run(self, action: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run ``action(conn)``; a cache that turns out corrupt mid-run is rebuilt once, then bypassed."""
         with self._lock:
             conn = self._connection()
+            if conn is None:
+                return None
+            try:
+                return action(conn)
+            except sqlite3.DatabaseError as exc:
+                failure = exc
+            self._conn = None
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+            if _is_contention(failure):  # busy past the 60 s timeout: skip the cache this once
+                warnings.warn(f"embedding cache {self.path} is busy ({failure}); not cached this time", CacheWarning, stacklevel=3)
+                return None
+            conn = self._rebuild(failure)
+            if conn is None:
+                return None
+            self._conn, self._pid = conn, os.getpid()
+            try:
+                return action(conn)
+            except sqlite3.DatabaseError as exc:
+                self._conn = None
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+                return self._disable(exc)
+
+    def get(self, embedder: str, keys: Sequence[bytes], dim: int) -> dict[bytes, np.ndarray]:
+        """Vectors found for ``keys``; rows of another dimension than ``dim`` (if > 0) or not finite are misses."""
+
+        def select(conn: sqlite3.Connection) -> dict[bytes, np.ndarray]:
+            found: dict[bytes, np.ndarray] = {}
             for start in range(0, len(keys), _CHUNK):
                 chunk = keys[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
@@ -86,18 +188,29 @@ class EmbeddingStore:
                     (embedder, *chunk),
                 )
                 for key, row_dim, blob in rows:
+                    if not isinstance(blob, bytes) or not isinstance(row_dim, int) or row_dim <= 0:
+                        continue
                     if (dim <= 0 or row_dim == dim) and len(blob) == 4 * row_dim:
-                        found[key] = np.frombuffer(blob, dtype="<f4")
-        return found
+                        vec = np.frombuffer(blob, dtype="<f4")
+                        if np.isfinite(vec).all():
+                            found[key] = vec
+            return found
+
+        return self._run(select) or {}
 
     def put(self, embedder: str, keys: Sequence[bytes], vecs: np.ndarray) -> None:
         vecs = np.ascontiguousarray(vecs, dtype="<f4")
-        rows = [(embedder, key, vecs.shape[1], vec.tobytes()) for key, vec in zip(keys, vecs)]
-        with self._lock:
-            conn = self._connection()
+        finite = np.isfinite(vecs).all(axis=1)
+        rows = [(embedder, key, vecs.shape[1], vec.tobytes()) for key, vec, ok in zip(keys, vecs, finite) if ok]
+        if not rows:
+            return
+
+        def insert(conn: sqlite3.Connection) -> None:
             with conn:  # one transaction; BEGIN IMMEDIATE avoids lock upgrades between processes
                 conn.execute("BEGIN IMMEDIATE")
                 conn.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
+
+        self._run(insert)
 
 
 _STORES: dict[Path, EmbeddingStore] = {}

@@ -54,6 +54,8 @@ class TfidfEmbedder(Embedder):
 
     requires_fit = True
 
+    state_schema = {"idf": ("f", ("n_terms",)), "components": ("f", ("dim", "n_terms"))}
+
     def __init__(self, dim: int = 256, max_features: int = 8192, random_state: int = 0) -> None:
         if dim < 1:
             raise RoutecraftError(f"tfidf dim must be a positive integer, got {dim}")

@@ -16,15 +16,17 @@ only, never pickles (see :mod:`routecraft.artifact`).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Sequence, Union
+import copy
+from typing import Any, ClassVar, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from .._errors import DataError, NotFittedError, UnknownModelError
+from .._errors import DataError, NotFittedError, ParameterError, UnknownModelError
+from ..artifact._schema import StateSchema, check_arrays
 from ..data._dataset import Dataset
-from ..data._tables import query_id_for
+from ..data._tables import check_query_lengths, query_id_for
 from ..embed._base import Embedder, make_embedder
 
 QueryInput = Union[Dataset, pd.DataFrame, Sequence[str], str]
@@ -35,19 +37,23 @@ QUALITY_KINDS = ("score", "win_prob")
 def as_queries(queries: QueryInput) -> pd.DataFrame:
     """Normalise any accepted query input to a frame with ``query_id`` and ``query``."""
     if isinstance(queries, Dataset):
-        return queries.queries[["query_id", "query"]]
+        return queries.queries[["query_id", "query"]]  # lengths were checked when it was built
     if isinstance(queries, pd.DataFrame):
         if "query" not in queries.columns:
             raise DataError("queries frame needs a 'query' column", field="query")
         has_ids = "query_id" in queries.columns
         if has_ids and all(pd.api.types.is_string_dtype(queries[c]) for c in ("query_id", "query")):
             # already normalised: no copy on the hot path
+            check_query_lengths(queries["query"])
             return queries if list(queries.columns) == ["query_id", "query"] else queries[["query_id", "query"]]
         ids = queries["query_id"].astype(str) if has_ids else queries["query"].map(query_id_for)
-        return pd.DataFrame({"query_id": ids.to_numpy(), "query": queries["query"].astype(str).to_numpy()})
+        texts = queries["query"].astype(str)
+        check_query_lengths(texts)
+        return pd.DataFrame({"query_id": ids.to_numpy(), "query": texts.to_numpy()})
     if isinstance(queries, str):
         queries = [queries]
     texts = [str(t) for t in queries]
+    check_query_lengths(texts)
     # object dtype: building Arrow-backed strings costs more than routing one query
     return pd.DataFrame({"query_id": [query_id_for(t) for t in texts], "query": texts}, dtype=object)
 
@@ -61,12 +67,20 @@ class Router(BaseEstimator):
     - ``learns_from``: tables it can learn from, e.g. ``("outcomes",)``,
       ``("preferences",)`` or both (outcomes are converted to preferences when needed);
     - ``needs_test_labels``: True only for the oracle, which reads the true scores of
-      the queries it routes (an evaluation upper bound, never deployable).
+      the queries it routes (an evaluation upper bound, never deployable);
+    - ``_parameter_constraints``: scikit-learn-style constraints per ``__init__``
+      parameter (``Interval``, ``StrOptions``, types, ``None``), checked by
+      :meth:`_validate_params` before every ``fit`` *and* when an artifact is loaded;
+      override ``_validate_params`` (calling ``super()``) for checks across parameters;
+    - ``state_schema``: dtype kind and shape of every array ``_get_state`` exports
+      (see :mod:`routecraft.artifact._schema`); artifacts are checked against it on load.
     """
 
     quality_kind: ClassVar[str] = "score"
     learns_from: ClassVar[tuple[str, ...]] = ("outcomes",)
     needs_test_labels: ClassVar[bool] = False
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
+    state_schema: ClassVar[Optional[StateSchema]] = None
 
     # ----------------------------------------------------------------- public
     def fit(self, data: Dataset) -> "Router":
@@ -78,6 +92,7 @@ class Router(BaseEstimator):
                 f"{type(self).__name__} learns from {' or '.join(self.learns_from)}, "
                 f"but dataset '{data.name}' has none of them"
             )
+        self._validate_params()
         self._fit(data)
         self.n_train_queries_ = len(data)
         self.training_fingerprint_ = data.fingerprint()
@@ -128,6 +143,23 @@ class Router(BaseEstimator):
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.models_ = list(state["models_"])
 
+    def _validate_params(self) -> None:
+        """Raise :class:`ParameterError` naming the first parameter outside its constraints.
+
+        Called by ``fit`` and by ``load_router``, so a manifest edited to ``k=-5`` is refused
+        exactly as training with ``k=-5`` is. Constraints use scikit-learn's vocabulary.
+        """
+        if not self._parameter_constraints:
+            return
+        from sklearn.utils._param_validation import InvalidParameterError, validate_parameter_constraints
+
+        try:
+            validate_parameter_constraints(
+                self._parameter_constraints, self.get_params(deep=False), caller_name=type(self).__name__
+            )
+        except InvalidParameterError as exc:
+            raise ParameterError(str(exc)) from None
+
     # --------------------------------------------------------------- helpers
     def _check_fitted(self) -> None:
         if not hasattr(self, "models_"):
@@ -163,7 +195,12 @@ class EmbeddingRouterMixin:
     """
 
     def _fit_embedder(self, texts: Sequence[str]) -> np.ndarray:
-        self.embedder_ = make_embedder(self.embedder)  # type: ignore[attr-defined]
+        embedder = make_embedder(self.embedder)  # type: ignore[attr-defined]
+        if embedder is self.embedder and embedder.requires_fit:  # type: ignore[attr-defined]
+            # an Embedder *object* passed as the parameter: fitting it in place would change every
+            # other router sharing it (and mutate this router's parameter). Fit a private copy.
+            embedder = copy.deepcopy(embedder)
+        self.embedder_ = embedder
         self.embedder_.fit(list(texts))
         return self.embedder_.encode(list(texts))
 
@@ -181,6 +218,7 @@ class EmbeddingRouterMixin:
         super()._set_state(state, arrays)  # type: ignore[misc]
         info = state["embedder_"]
         self.embedder_ = make_embedder(info["name"])
-        self.embedder_.set_state(
-            info["state"], {k[len("embedder."):]: v for k, v in arrays.items() if k.startswith("embedder.")}
-        )
+        own = {k[len("embedder."):]: v for k, v in arrays.items() if k.startswith("embedder.")}
+        inner = getattr(self.embedder_, "inner", self.embedder_)  # a CachedEmbedder wraps the real one
+        check_arrays(own, getattr(inner, "state_schema", None), {"dim": int(info["dim"])}, "embedder state", "embedder.")
+        self.embedder_.set_state(info["state"], own)

@@ -15,6 +15,7 @@ import pandas as pd
 from .._errors import DataError, UnknownModelError
 from ..data._dataset import Dataset
 from ._base import Router
+from ._constraints import seed
 
 
 class RandomRouter(Router):
@@ -25,6 +26,8 @@ class RandomRouter(Router):
     """
 
     learns_from = ("outcomes", "preferences")
+    _parameter_constraints = {"random_state": seed}
+    state_schema: dict = {}
 
     def __init__(self, random_state: int = 0) -> None:
         self.random_state = random_state
@@ -46,6 +49,9 @@ class AlwaysRouter(Router):
 
     learns_from = ("outcomes", "preferences")
 
+    _parameter_constraints = {"model": [str]}
+    state_schema: dict = {}
+
     def __init__(self, model: str = "") -> None:
         self.model = model
 
@@ -64,6 +70,8 @@ class AlwaysRouter(Router):
 
 class BestSingleRouter(Router):
     """Predicts each model's mean training score for every query (no per-query signal)."""
+
+    state_schema = {"mean_scores": ("f", ("n_models",))}
 
     def _fit(self, data: Dataset) -> None:
         self.models_ = data.models
@@ -89,6 +97,8 @@ class OracleRouter(Router):
     """
 
     needs_test_labels = True
+
+    state_schema = {"query_ids": ("U", ("n_queries",)), "scores": ("f", ("n_queries", "n_models"))}
 
     def _fit(self, data: Dataset) -> None:
         self.models_ = data.models

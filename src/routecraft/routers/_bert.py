@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._hf import quiet_transformers
+from ._constraints import positive_int, positive_real, seed
 from ._torch import (
     STRONG_WINS,
     PairClassifierRouter,
@@ -51,6 +52,12 @@ class BertRouter(PairClassifierRouter):
         The pair the classifier is trained for; ``None`` picks the best and the worst
         model of the training data by mean score (or win rate without outcomes).
     """
+
+    _parameter_constraints = {
+        "model_path": [str, None], "max_length": positive_int, "epochs": positive_int,
+        "batch_size": positive_int, "lr": positive_real, "random_state": seed, "device": [str],
+        "max_train_pairs": positive_int + [None], "strong": [str, None], "weak": [str, None],
+    }
 
     def __init__(
         self,

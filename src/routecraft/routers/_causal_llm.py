@@ -36,6 +36,7 @@ import pandas as pd
 
 from .._errors import ArtifactError, RoutecraftError, require
 from .._hf import quiet_transformers
+from ._constraints import positive_int, positive_real, seed
 from ._torch import (
     TIE,
     WEAK_WINS,
@@ -98,6 +99,14 @@ class CausalLLMRouter(PairClassifierRouter):
         artifact stores the adapter, the base model's path and a sha256 of its weights,
         and loading refuses a base whose weights changed.
     """
+
+    _parameter_constraints = {
+        "model_path": [str, None], "lora_r": positive_int, "lora_alpha": positive_int,
+        "target_modules": [list, tuple], "epochs": positive_int, "lr": positive_real,
+        "batch_size": positive_int, "max_length": positive_int, "random_state": seed, "device": [str],
+        "dtype": [str], "max_train_pairs": positive_int + [None], "strong": [str, None],
+        "weak": [str, None], "embed_base_weights": ["boolean"],
+    }
 
     def __init__(
         self,

@@ -15,6 +15,7 @@ import pandas as pd
 from ..data._dataset import Dataset
 from ..embed._base import DEFAULT_EMBEDDER
 from ._base import EmbeddingRouterMixin, Router
+from ._constraints import EMBEDDER, StrOptions, positive_int
 
 BATCH = 1024  # queries per similarity block: bounds memory at BATCH × n_train floats
 
@@ -22,16 +23,21 @@ BATCH = 1024  # queries per similarity block: bounds memory at BATCH × n_train 
 class KNNRouter(EmbeddingRouterMixin, Router):
     """Similarity-weighted mean score of the ``k`` most similar training queries, per model."""
 
+    _parameter_constraints = {
+        "embedder": EMBEDDER, "k": positive_int, "weighting": [StrOptions({"similarity", "uniform"})],
+    }
+    state_schema = {
+        "train_embeddings": ("f", ("n_train", "dim")),
+        "train_scores": ("f", ("n_train", "n_models")),
+        "prior": ("f", ("n_models",)),
+    }
+
     def __init__(self, embedder: str = DEFAULT_EMBEDDER, k: int = 20, weighting: str = "similarity") -> None:
         self.embedder = embedder
         self.k = k
         self.weighting = weighting
 
     def _fit(self, data: Dataset) -> None:
-        if self.weighting not in ("similarity", "uniform"):
-            raise ValueError(f"weighting must be 'similarity' or 'uniform', got {self.weighting!r}")
-        if int(self.k) < 1:
-            raise ValueError(f"k must be >= 1, got {self.k}")
         self.models_ = data.models
         self.train_embeddings_ = self._fit_embedder(data.texts)
         self.train_scores_ = data.score_matrix(self.models_)

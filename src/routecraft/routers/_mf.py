@@ -34,6 +34,7 @@ from ..data._augment import dataset_preferences
 from ..data._dataset import Dataset
 from ..embed._base import DEFAULT_EMBEDDER
 from ._base import EmbeddingRouterMixin, QueryInput, Router, as_queries
+from ._constraints import EMBEDDER, fraction, non_negative_real, positive_int, positive_real, seed
 from ._pairwise import encode_battles
 
 _ADAM_BETAS = (0.9, 0.999)
@@ -127,6 +128,16 @@ class MatrixFactorizationRouter(EmbeddingRouterMixin, Router):
 
     quality_kind = "win_prob"
     learns_from = ("preferences", "outcomes")
+    _parameter_constraints = {
+        "embedder": EMBEDDER, "dim": positive_int, "epochs": positive_int, "lr": positive_real,
+        "weight_decay": non_negative_real, "batch_size": positive_int, "noise_std": non_negative_real,
+        "val_fraction": fraction("left"), "patience": positive_int, "random_state": seed,
+    }
+    state_schema = {
+        "model_embeddings": ("f", ("n_models", "mf_dim")),
+        "projection": ("f", ("mf_dim", "dim")),
+        "readout": ("f", ("mf_dim",)),
+    }
 
     def __init__(
         self,

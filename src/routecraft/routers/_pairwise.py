@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._errors import DataError
+from .._errors import DataError, shown
 from ..data._dataset import Dataset
 
 # P(model_a wins) that each winner label stands for; a tie is half a win for each side,
@@ -46,9 +46,9 @@ def encode_battles(prefs: pd.DataFrame, data: Dataset, models: list[str]) -> Bat
     if unknown.size:
         row = int(unknown[0])
         raise DataError(
-            f"battle between {prefs['model_a'].iloc[row]!r} and {prefs['model_b'].iloc[row]!r} "
+            f"battle between {shown(prefs['model_a'].iloc[row])} and {shown(prefs['model_b'].iloc[row])} "
             f"names a model outside the pool ({', '.join(models)})",
-            row=row,
+            row=row + 1,
             field="model_a",
         )
     present = set(prefs["query_id"])

@@ -18,6 +18,7 @@ from .._errors import DataError
 from ..data._dataset import Dataset
 from ..embed._base import DEFAULT_EMBEDDER
 from ._base import EmbeddingRouterMixin, Router
+from ._constraints import EMBEDDER, non_negative_real, positive_int, positive_real, seed
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -67,6 +68,9 @@ class _PerModelRouter(EmbeddingRouterMixin, Router):
 class LogisticRouter(_PerModelRouter):
     """One L2-regularised logistic regression per model: P(model answers well | query)."""
 
+    _parameter_constraints = {"embedder": EMBEDDER, "C": positive_real, "max_iter": positive_int}
+    state_schema = {"coef": ("f", ("n_models", "dim")), "intercept": ("f", ("n_models",))}
+
     def __init__(self, embedder: str = DEFAULT_EMBEDDER, C: float = 1.0, max_iter: int = 1000) -> None:
         self.embedder = embedder
         self.C = C
@@ -104,6 +108,17 @@ class LogisticRouter(_PerModelRouter):
 
 class MLPRouter(_PerModelRouter):
     """One small ReLU MLP regressor per model (scikit-learn, early stopping), outputs clipped to [0, 1]."""
+
+    _parameter_constraints = {
+        "embedder": EMBEDDER, "hidden_size": positive_int, "alpha": non_negative_real,
+        "max_iter": positive_int, "random_state": seed,
+    }
+    state_schema = {
+        "w1": ("f", ("n_models", "dim", "hidden")),
+        "b1": ("f", ("n_models", "hidden")),
+        "w2": ("f", ("n_models", "hidden")),
+        "b2": ("f", ("n_models",)),
+    }
 
     def __init__(
         self,

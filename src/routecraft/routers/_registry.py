@@ -8,6 +8,7 @@ the allow-list for loading artifacts: a manifest naming any other class is refus
 from __future__ import annotations
 
 import importlib
+import json
 from typing import Any
 
 from .._errors import RoutecraftError
@@ -67,11 +68,24 @@ def make_router(spec: str, **params: Any):
     if sep:
         if arg_param is None:
             raise RoutecraftError(f"router {name!r} takes no ':ARG' (got {spec!r})")
-        params[arg_param] = int(arg) if arg.isdigit() else arg
+        if not arg.strip():
+            raise RoutecraftError(f"router spec {spec!r} has nothing after ':' (expected {name}:{arg_param.upper()})")
+        # ``knn:20`` -> 20, ``always:gpt-4`` -> "gpt-4"; the router's constraints judge the value
+        params[arg_param] = arg if arg_param == "model" else parse_value(arg)
     elif arg_param == "model":
         raise RoutecraftError(f"router {name!r} needs a model: '{name}:<model>'")
     cls = _import(path)
     try:
-        return cls(**params)
+        router = cls(**params)
     except TypeError as exc:
         raise RoutecraftError(f"router {spec!r}: {exc}") from None
+    router._validate_params()  # a bad value fails here, before any data is loaded
+    return router
+
+
+def parse_value(raw: str) -> Any:
+    """A parameter value typed on the command line: JSON when it parses (``20``, ``1.5``, ``true``), else the text."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw

@@ -22,6 +22,7 @@ dropped (RouteLLM's design matrix turns it into a one-sided row by overwriting t
 from __future__ import annotations
 
 import math
+import warnings
 from functools import lru_cache
 from typing import Any
 
@@ -36,6 +37,7 @@ from ..data._augment import dataset_preferences
 from ..data._dataset import Dataset
 from ..embed._base import DEFAULT_EMBEDDER
 from ._base import EmbeddingRouterMixin, QueryInput, Router, as_queries
+from ._constraints import EMBEDDER, boolean, non_negative_int, positive_int, positive_real
 from ._bradley_terry import ELO_BASE, ELO_SCALE, LN10, compute_tiers, fit_bradley_terry, to_elo
 from ._pairwise import Battles, encode_battles
 
@@ -81,6 +83,21 @@ class _PairTable:
         return fit_bradley_terry(n, s, self.lo, self.hi, self.n_players)
 
 
+def _warn_unplayed(models: list[str], battles: Battles) -> None:
+    """A model in no battle gets the pool-average Elo: a default, not a measurement. Say so."""
+    played = np.zeros(len(models), dtype=bool)
+    played[np.asarray(battles.a, dtype=int)] = True
+    played[np.asarray(battles.b, dtype=int)] = True
+    if not played.all():
+        missing = [m for m, p in zip(models, played) if not p]
+        warnings.warn(
+            f"SWRankingRouter: model(s) {', '.join(missing)} have no battles in the training data; "
+            "they are scored as pool-average (Elo 1000), a default rather than a measurement",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
 class SWRankingRouter(EmbeddingRouterMixin, Router):
     """Similarity-weighted Bradley–Terry ranking (RouteLLM ``sw_ranking``).
 
@@ -103,6 +120,18 @@ class SWRankingRouter(EmbeddingRouterMixin, Router):
 
     quality_kind = "win_prob"
     learns_from = ("preferences", "outcomes")
+    _parameter_constraints = {
+        "embedder": EMBEDDER, "gamma": positive_real, "use_tiers": boolean,
+        "n_tiers": positive_int, "min_query_chars": non_negative_int,
+    }
+    state_schema = {
+        "train_embeddings": ("f", ("n_train", "dim")),
+        "battle_query": ("iu", ("n_battles",)),
+        "battle_a": ("iu", ("n_battles",)),
+        "battle_b": ("iu", ("n_battles",)),
+        "battle_target": ("f", ("n_battles",)),
+        "battle_weight": ("f", ("n_battles",)),
+    }
 
     def __init__(
         self,
@@ -120,8 +149,6 @@ class SWRankingRouter(EmbeddingRouterMixin, Router):
 
     # ------------------------------------------------------------------ fit
     def _fit(self, data: Dataset) -> None:
-        if not self.gamma > 0:
-            raise DataError(f"SWRankingRouter: gamma must be > 0, got {self.gamma!r}", field="gamma")
         prefs = dataset_preferences(data)
         text = data.queries.set_index("query_id")["query"]
         long_enough = text.reindex(prefs["query_id"]).str.strip().str.len().to_numpy() >= self.min_query_chars
@@ -133,6 +160,7 @@ class SWRankingRouter(EmbeddingRouterMixin, Router):
             )
         self.models_ = data.models
         battles = encode_battles(prefs, data, self.models_)
+        _warn_unplayed(self.models_, battles)
         self.train_embeddings_ = self._fit_embedder(text.loc[battles.query_ids].tolist())
         self._set_battles(battles)
 

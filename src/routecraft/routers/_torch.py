@@ -314,6 +314,7 @@ class PairClassifierRouter(Router):
 
     quality_kind = "win_prob"
     learns_from = ("preferences", "outcomes")
+    state_schema: dict = {}  # weights travel as safetensors blobs, not arrays
 
     def _fit(self, data: Dataset) -> None:
         models = data.models

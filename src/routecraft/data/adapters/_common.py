@@ -13,9 +13,9 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from ..._errors import DataError
+from ..._errors import DataError, shown
 from .._dataset import Dataset
-from .._tables import query_id_for
+from .._tables import check_query_lengths, query_id_for
 
 QUERY_FIELDS = ("query_id", "query", "task", "split", "turns")
 OUTCOME_FIELDS = (
@@ -63,7 +63,7 @@ def numeric(
     bad = np.isnan(parsed) & ~missing
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise DataError(f"not a number: {series.iloc[i]!r}", path=str(path), row=int(row_numbers[i]), field=field)
+        raise DataError(f"not a number: {shown(series.iloc[i])}", path=str(path), row=int(row_numbers[i]), field=field)
     if not allow_missing and missing.any():
         i = int(np.flatnonzero(missing)[0])
         raise DataError("missing value (NaN)", path=str(path), row=int(row_numbers[i]), field=field)
@@ -78,7 +78,7 @@ def numeric(
     if out.any():
         i = int(np.flatnonzero(out)[0])
         raise DataError(
-            f"value {parsed[i]!r} is outside [{lo}, {hi}]", path=str(path), row=int(row_numbers[i]), field=field
+            f"value {shown(parsed[i])} is outside [{lo}, {hi}]", path=str(path), row=int(row_numbers[i]), field=field
         )
     return parsed
 
@@ -94,7 +94,7 @@ def booleans(values: pd.Series, path: str | Path, field: str, rows: Iterable[int
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"expected True/False, got {values.iloc[i]!r}", path=str(path), row=int(row_numbers[i]), field=field
+            f"expected True/False, got {shown(values.iloc[i])}", path=str(path), row=int(row_numbers[i]), field=field
         )
     return out
 
@@ -106,6 +106,7 @@ def require_text(values: Iterable[Any], path: str | Path, field: str, rows: Iter
     for text, row in zip(texts, row_numbers):
         if not isinstance(text, str) or not text.strip():
             raise DataError("empty or missing query text", path=str(path), row=int(row), field=field)
+    check_query_lengths(texts, str(path), field, row_numbers)
     return texts
 
 
@@ -125,12 +126,14 @@ def assemble(
     pool: pd.DataFrame | None = None,
     preferences: pd.DataFrame | None = None,
     what: str = "row",
+    outcome_extras: Iterable[str] = (),
 ) -> Dataset:
     """Build a :class:`Dataset` from long rows, dropping (and reporting) exact duplicates.
 
     ``rows`` has the query columns (``query`` required; ``query_id`` defaults to the
     text hash) and, for outcome data, one row per (query, model) with the outcome
-    columns. Unknown columns stay on the queries table. A query seen twice keeps its
+    columns. Unknown columns stay on the queries table, except ``outcome_extras``, which
+    are per-outcome and stay on the outcomes table. A query seen twice keeps its
     first row's task/split; a (query, model) seen twice keeps its first score, and
     copies with a different score are counted as conflicting labels.
     """
@@ -138,7 +141,8 @@ def assemble(
     if "query_id" not in rows.columns:
         rows = rows.assign(query_id=[query_id_for(t) for t in rows["query"]])
     has_outcomes = "model" in rows.columns
-    qcols = [c for c in rows.columns if c not in OUTCOME_FIELDS]
+    per_outcome = set(outcome_extras)
+    qcols = [c for c in rows.columns if c not in OUTCOME_FIELDS and c not in per_outcome]
     first = rows.drop_duplicates("query_id", keep="first")
     texts = first.set_index("query_id")["query"]
     mismatch = rows["query"].to_numpy() != texts.reindex(rows["query_id"]).to_numpy()
@@ -154,7 +158,9 @@ def assemble(
     outcomes = None
     if has_outcomes:
         dup = rows.duplicated(["query_id", "model"], keep="first").to_numpy()
-        ocols = ["query_id"] + [c for c in OUTCOME_FIELDS if c in rows.columns]
+        ocols = ["query_id"] + [c for c in OUTCOME_FIELDS if c in rows.columns] + [
+            c for c in rows.columns if c in per_outcome
+        ]
         outcomes = rows.loc[~dup, ocols].reset_index(drop=True)
         if dup.any():
             _report_duplicates(rows, dup, outcomes, meta, what)

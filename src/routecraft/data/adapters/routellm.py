@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..._errors import DataError
+from ..._errors import DataError, shown
 from .._dataset import Dataset
 from .._prices import pool_for
 from .._io import read_csv, read_jsonl
@@ -135,7 +135,7 @@ def _mtbench_rows(root: Path, meta: dict[str, Any], answers: bool) -> pd.DataFra
     unknown = ~judgements["question_id"].isin(list(questions))
     if unknown.any():
         i = int(np.flatnonzero(unknown.to_numpy())[0])
-        raise DataError(f"question_id {judgements['question_id'].iloc[i]!r} not in question.jsonl",
+        raise DataError(f"question_id {shown(judgements['question_id'].iloc[i])} not in question.jsonl",
                         path=str(jpath), row=i + 1, field="question_id")
     grouped = judgements.groupby(["question_id", "model"], sort=True)
     mean = grouped["rating"].mean()

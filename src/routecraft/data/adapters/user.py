@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..._errors import DataError
+from ..._errors import DataError, shown
 from .._dataset import Dataset
 from .._tables import OUTCOME_SOURCES, PREFERENCE_SOURCES, query_id_for, validate_pool
 from .._prices import pool_for
 from .._io import read_records
-from ._common import assemble, numeric, require_columns, require_text
+from ._common import add_note, assemble, numeric, require_columns, require_text
 
 PoolLike = pd.DataFrame | str | Path | None
 OPTIONAL_OUTCOME = ("raw_score", "cost_usd", "tokens_in", "tokens_out", "latency_s")
@@ -78,9 +78,18 @@ def load_outcomes_file(path: str | Path, pool: PoolLike = None) -> Dataset:
     if "answer" in frame.columns:
         cols["answer"] = frame["answer"].to_numpy()
     cols["source"] = _sources(frame, path, OUTCOME_SOURCES, "gold")
+    extras = _extra_columns(frame, cols)
+    for c in extras:  # per-row fields the format does not know: kept on the outcomes table
+        cols[c] = frame[c].to_numpy()
     meta = _meta(path, "outcomes")
     table = resolve_pool(pool)
-    return assemble(pd.DataFrame(cols), meta, pool=table if table is not None else pool_for(sorted(set(cols["model"]))))
+    pool_table = table if table is not None else pool_for(sorted(set(cols["model"])))
+    return assemble(pd.DataFrame(cols), meta, pool=pool_table, outcome_extras=extras)
+
+
+def _extra_columns(frame: pd.DataFrame, handled: dict[str, Any], also: tuple[str, ...] = ()) -> list[str]:
+    """Columns of a user file that no reader handled: they are kept, never dropped."""
+    return [str(c) for c in frame.columns if c not in handled and c not in also]
 
 
 def _sources(frame: pd.DataFrame, path: Path, allowed: tuple[str, ...], default: str) -> np.ndarray:
@@ -141,7 +150,7 @@ def load_preferences_file(path: str | Path, pool: PoolLike = None, source: str =
     if winner.isna().any():
         i = int(np.flatnonzero(winner.isna().to_numpy())[0])
         raise DataError(
-            f"winner {frame['winner'].iloc[i]!r} is not one of a, b, tie, model_a, model_b, tie (bothbad)",
+            f"winner {shown(frame['winner'].iloc[i])} is not one of a, b, tie, model_a, model_b, tie (bothbad)",
             path=str(path), row=i + 1, field="winner",
         )
     table = resolve_pool(pool)
@@ -164,7 +173,12 @@ def load_preferences_file(path: str | Path, pool: PoolLike = None, source: str =
     for c in ("weight", "judge"):
         if c in frame.columns:
             prefs[c] = numeric(frame[c], path, c, lo=0) if c == "weight" else frame[c].to_numpy()
+    conversations = [c for c in ("conversation_a", "conversation_b") if c in frame.columns]
+    for c in _extra_columns(frame, {**qcols, **dict.fromkeys(prefs.columns)}, ("prompt", "weight", "judge", *conversations)):
+        prefs[c] = frame[c].to_numpy()  # per-battle fields the format does not know: kept
     meta = _meta(path, "preferences")
+    if conversations:
+        add_note(meta, f"not kept: {', '.join(conversations)} (model responses; the user turns are in query/turns)")
     queries = pd.DataFrame(qcols)
     texts_per_id = queries.groupby("query_id")["query"].nunique()
     if (texts_per_id > 1).any():
