@@ -11,6 +11,7 @@ import typer
 from .._errors import RoutecraftError
 from . import app
 from ._common import console, err_console, parse_params, status
+from ._pool import POOL_HELP, load_priced, training_metrics
 
 DATA_HELP = "Dataset: a canonical directory, an upstream layout or file, or bundled:NAME."
 
@@ -33,20 +34,21 @@ def train(
     test_size: float = typer.Option(0.3, help="Fraction of queries held out (ignored with --all)."),
     seed: int = typer.Option(0, help="Split seed."),
     all_data: bool = typer.Option(False, "--all", help="Train on every query instead of the train split."),
+    pool: Optional[Path] = typer.Option(None, "--pool", help=POOL_HELP),
 ) -> None:
     """Fit a router on the train split of a dataset and save it as an artifact."""
-    from ..data import load_dataset, split_dataset
+    from ..data import split_dataset
     from ..routers import make_router
 
     r = make_router(router, **parse_params(param))
     if r.needs_test_labels:
         raise RoutecraftError(f"router {router!r} reads true scores of the queries it routes and cannot be deployed")
     with status(f"loading {data}"):
-        dataset = load_dataset(data)
+        dataset, _ = load_priced(data, pool)
     train_set = dataset if all_data else split_dataset(dataset, test_size=test_size, seed=seed)[0]
     with status(f"fitting {router} on {len(train_set)} queries"):
         r.fit(train_set)
-        metrics = {}
+        metrics = training_metrics(train_set)
         if train_set.outcomes is not None:
             from ..evaluate import default_pair
 
@@ -68,11 +70,17 @@ def evaluate(
     test_size: float = typer.Option(0.3, help="Fraction held out when the data has no split column."),
     seed: int = typer.Option(0, help="Split and bootstrap seed."),
     n_boot: int = typer.Option(1000, help="Bootstrap resamples for confidence intervals."),
+    pool: Optional[Path] = typer.Option(None, "--pool", help=POOL_HELP),
+    policy: Optional[str] = typer.Option(
+        None, "--policy",
+        help="cost: lam sweep of argmax Q̂ − lam·cost (default for > 2 models); threshold: RouteLLM's strong/weak rule.",
+    ),
 ) -> None:
     """Train routers on the train split, evaluate them on the test split, print a table."""
     from ..artifact import load_router
-    from ..data import load_dataset
     from ..evaluate import format_results, train_and_evaluate
+    from ._policies import POLICIES, cost_mixes, cost_table, default_policy, expected_cost_from, print_mixes
+    from ._policies import threshold_mixes
 
     specs: list = list(router or [])
     specs += [load_router(p) for p in model or []]
@@ -84,14 +92,53 @@ def evaluate(
         )
     if not specs:
         raise RoutecraftError("give at least one --router NAME or --model ARTIFACT")
+    if policy is not None and policy not in POLICIES:
+        raise RoutecraftError(f"--policy must be one of {', '.join(POLICIES)}, got {policy!r}")
     with status(f"loading {data}") as update:
-        dataset = load_dataset(data)
+        dataset, prices = load_priced(data, pool)
+        if dataset.outcomes is None and dataset.preferences is not None:
+            from ..evaluate._preference import format_preference_results, train_and_evaluate_preferences
+
+            pref_run = train_and_evaluate_preferences(dataset, specs, seed=seed, test_size=test_size, n_boot=n_boot,
+                                                      on_step=update)
+            console.print(str(pref_run.split), highlight=False)
+            console.print(format_preference_results(pref_run.results))
+            write_outputs(pref_run.results, json_out=json_out, plots=None, report=None)
+            return
+        chosen = policy or default_policy(len(dataset.models))
+        from ._policies import measured_mean_cost
+
+        unpriced = [m for m in prices.unpriced if m not in measured_mean_cost(dataset)]
+        if chosen == "cost" and unpriced:
+            err_console.print(f"cost policy: leaving out unpriced {', '.join(unpriced)}", highlight=False)
+            dataset = dataset.with_models([m for m in dataset.models if m not in unpriced])
+        holder: dict = {}
+
+        def decision_cost(train):
+            holder["cost"] = expected_cost_from(train)
+            return holder["cost"]
+
         run = train_and_evaluate(
             dataset, specs, seed=seed, test_size=test_size, strong=strong, weak=weak,
-            n_boot=n_boot, on_step=update,
+            n_boot=n_boot, on_step=update, decision_cost=decision_cost if chosen == "cost" else None,
         )
     console.print(str(run.split), highlight=False)
-    console.print(format_results(run.results))
+    first = run.results[0]
+    if first.get("n_excluded_multi"):
+        console.print(
+            f"missing outcomes: {first['n_excluded_multi']} test queries lack a score for some model; "
+            f"multi-model metrics use the {first['n_multi']} complete ones (pair metrics: {first['n_pair']})",
+            highlight=False,
+        )
+    if chosen == "cost":
+        lengths = holder["cost"].length_model
+        console.print(f"decision cost: prices x (query chars/4 in + output tokens predicted from {lengths.kind_}); "
+                      "realised cost: measured where the data has it", highlight=False)
+        console.print(cost_table(run.results))
+        print_mixes(console, cost_mixes(run, holder["cost"]))
+    else:
+        console.print(format_results(run.results))
+        print_mixes(console, threshold_mixes(run))
     write_outputs(run.results, json_out=json_out, plots=plots, report=report)
 
 

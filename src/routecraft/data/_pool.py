@@ -98,6 +98,7 @@ class PriceReport:
     sources: dict[str, str] = field(default_factory=dict)
     unpriced: list[str] = field(default_factory=list)
     not_in_data: list[str] = field(default_factory=list)
+    measured_only: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """Human-readable lines for the CLI: one per price source, then a warning for unpriced models."""
@@ -111,8 +112,11 @@ class PriceReport:
         ]
         if self.not_in_data:
             out.append(f"warning: pool models without data (left out): {', '.join(self.not_in_data)}")
-        if self.unpriced:
-            out.append(f"warning: no price for {', '.join(self.unpriced)} (add them to a --pool file)")
+        if self.measured_only:
+            out.append(f"measured cost_usd only (no price) for: {', '.join(self.measured_only)}")
+        rest = [m for m in self.unpriced if m not in self.measured_only]
+        if rest:
+            out.append(f"warning: no price for {', '.join(rest)} (add them to a --pool file)")
         return out
 
 
@@ -173,5 +177,9 @@ def apply_pool(data: Dataset, pool: pd.DataFrame | None = None) -> tuple[Dataset
         report.sources = {m: str(s) for m, s in zip(priced["model"], priced.get("source", ["data"] * len(priced)))}
         merged = priced.reset_index(drop=True)
     report.unpriced = [m for m in models if m not in report.sources]
+    if data.outcomes is not None and "cost_usd" in data.outcomes.columns and report.unpriced:
+        out = data.outcomes[data.outcomes["model"].isin(report.unpriced)]
+        full = out.groupby("model")["cost_usd"].agg(lambda v: bool(v.notna().all()))
+        report.measured_only = [m for m in report.unpriced if bool(full.get(m, False))]
     out = data._derive(pool=validate_pool(merged) if merged is not None and len(merged) else None)
     return out, report
