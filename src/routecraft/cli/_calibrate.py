@@ -37,17 +37,17 @@ def calibrate(
     spend and of the expected quality (the router's Q̂ of the chosen models); when the
     queries carry outcomes, also the measured spend and quality.
     """
-    from ..artifact import load_router
-    from ..data import load_dataset
-    from ..policy import calibrate_threshold
-    from ..routers._registry import short_name
-
     if (strong_fraction is None) == (budget is None):
         raise RoutecraftError("give exactly one of --strong-fraction or --budget-usd-per-query")
     if strong_fraction is not None and not 0.0 < strong_fraction < 1.0:
         raise RoutecraftError(f"--strong-fraction must be in (0, 1), got {strong_fraction}")
     if budget is not None and not budget > 0:
         raise RoutecraftError(f"--budget-usd-per-query must be > 0, got {budget}")
+    from ..artifact import load_router
+    from ..data import load_dataset
+    from ..policy import calibrate_threshold
+    from ..routers._registry import short_name
+
     r = load_router(router)
     if budget is not None:
         with status(f"scoring {queries}"):

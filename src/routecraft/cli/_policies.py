@@ -10,7 +10,6 @@ from rich.table import Table
 from ..data._dataset import Dataset
 from ._pool import format_mix, model_mix
 
-POLICIES = ("cost", "threshold")
 
 
 def default_policy(n_models: int) -> str:
