@@ -131,9 +131,12 @@ def evaluate(
             highlight=False,
         )
     if chosen == "cost":
-        lengths = holder["cost"].length_model
-        console.print(f"decision cost: prices x (query chars/4 in + output tokens predicted from {lengths.kind_}); "
-                      "realised cost: measured where the data has it", highlight=False)
+        kind = holder["cost"].length_model.kind_
+        source = {"none": "256 tokens or the pool's expected_tokens_out (the data has no output lengths)",
+                  "tokens_out": "a length model fitted on train tokens_out",
+                  "answer_length": "a length model fitted on train answer lengths"}[kind]
+        console.print(f"decision cost: prices x (query chars/4 in + output tokens from {source}); "
+                      "realised cost: measured where the data has it, else the same estimate", highlight=False)
         console.print(cost_table(run.results))
         print_mixes(console, cost_mixes(run, holder["cost"]))
     else:
