@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from routecraft.data import load_dataset  # noqa: E402
 from routecraft.data._pool import apply_pool  # noqa: E402
-from routecraft.data._split import hash_fraction  # noqa: E402
+from routecraft.data._split import hash_fraction, split_dataset  # noqa: E402
 from routecraft.policy import OutputLengthModel, bootstrap_means, calibrate_lam, expected_cost, percentile_ci  # noqa: E402
 from routecraft.policy._cost import cost_decide  # noqa: E402
 from routecraft.policy._length import mape, observed_lengths, query_tasks  # noqa: E402
@@ -100,16 +100,26 @@ def run_dataset(name: str, path: str, router_spec: str, n_boot: int, seed: int) 
         "length_model": lengths.kind_, "price_sources": prices.sources, "targets": targets,
     }
     if lengths.kind_ == "tokens_out":
-        y, _ = observed_lengths(held, models)
-        mean = OutputLengthModel(min_rows=10**9).fit(train).predict(held.texts, models)
-        out["output_length_mape"] = {
-            "model_with_task": mape(lengths.predict(held.texts, models, query_tasks(held)), y),
-            "model_without_task": mape(lengths.predict(held.texts, models), y),
-            "per_model_mean": mape(mean, y),
-            "total_tokens_ratio_with_task": float(
-                np.nansum(lengths.predict(held.texts, models, query_tasks(held)) * np.isfinite(y)) / np.nansum(y)),
-            "n_cells": int(np.isfinite(y).sum()),
-        }
+        out["output_length_mape"] = length_errors(data, models, seed)
+    return out
+
+
+def length_errors(data, models: list[str], seed: int) -> dict:
+    """Output-length error on the standard 70/30 split: the model (with / without task offsets) vs per-model means."""
+    train, test, _ = split_dataset(data, test_size=0.3, seed=seed)
+    y, _ = observed_lengths(test, models)
+    fitted = OutputLengthModel().fit(train)
+    preds = {
+        "model_with_task": fitted.predict(test.texts, models, query_tasks(test)),
+        "model_without_task": fitted.predict(test.texts, models),
+        "per_model_mean": OutputLengthModel(min_rows=10**9).fit(train).predict(test.texts, models),
+    }
+    known = np.isfinite(y) & (y > 0)
+    out = {k: mape(p, y) for k, p in preds.items()}
+    out.update({f"median_ape_{k}": float(np.median(np.abs(p[known] - y[known]) / y[known])) for k, p in preds.items()})
+    out["total_tokens_ratio_with_task"] = float(np.sum(preds["model_with_task"][known]) / np.sum(y[known]))
+    out["n_cells"] = int(known.sum())
+    out["n_train"] = len(train)
     return out
 
 
@@ -135,9 +145,12 @@ def markdown(results: list[dict], meta: dict) -> str:
                      f"output lengths from {r['length_model']}.")
         m = r.get("output_length_mape")
         if m:
-            lines.append(f"- {r['dataset']} output-length MAPE on {m['n_cells']} held-out cells: model with task offsets "
-                         f"{m['model_with_task']:.3f}, without {m['model_without_task']:.3f}, per-model mean "
-                         f"{m['per_model_mean']:.3f} (ratio of predicted to real total tokens {m['total_tokens_ratio_with_task']:.3f}).")
+            lines.append(f"- {r['dataset']} output-length error on {m['n_cells']} test cells (70/30 split, {m['n_train']} "
+                         f"train queries): MAPE model with task offsets {m['model_with_task']:.3f}, without "
+                         f"{m['model_without_task']:.3f}, per-model mean {m['per_model_mean']:.3f}; median APE "
+                         f"{m['median_ape_model_with_task']:.3f} / {m['median_ape_model_without_task']:.3f} / "
+                         f"{m['median_ape_per_model_mean']:.3f}; predicted / real total tokens "
+                         f"{m['total_tokens_ratio_with_task']:.3f}.")
     return "\n".join(lines) + "\n"
 
 

@@ -35,6 +35,7 @@ from ..policy._cost import cost_decide
 from ..routers._base import Router, pair_score_from_quality
 from ..routers._registry import make_router
 from ._costq import lam_grid, ndch, quality_at_cost
+from ._pipeline import _label
 
 EPS = 1e-6
 
@@ -167,9 +168,7 @@ def train_and_evaluate_preferences(
     fitted: dict[str, Router] = {}
     results = []
     for spec in routers:
-        label = spec if isinstance(spec, str) else type(spec).__name__
-        while label in fitted:
-            label += "'"
+        label = _label(spec, set(fitted))
         router = make_router(spec) if isinstance(spec, str) else spec
         if router.needs_test_labels:
             raise DataError(f"router {label!r} needs outcome labels of the test queries; preference data has none")
