@@ -9,8 +9,6 @@ from typing import Optional
 import typer
 
 from .._errors import RoutecraftError
-import numpy as np
-
 from . import app
 from ._common import console, status
 from ._pool import POOL_HELP, format_mix, model_mix, router_length_model, router_pool
@@ -43,6 +41,8 @@ def calibrate(
         raise RoutecraftError(f"--strong-fraction must be in (0, 1), got {strong_fraction}")
     if budget is not None and not budget > 0:
         raise RoutecraftError(f"--budget-usd-per-query must be > 0, got {budget}")
+    import numpy as np
+
     from ..artifact import load_router
     from ..data import load_dataset
     from ..policy import calibrate_threshold
@@ -81,14 +81,16 @@ def calibrate(
     console.print(_quality_line(payload) + f"; model mix: {format_mix(payload['model_mix'])}", highlight=False)
 
 
-def _interval(values: np.ndarray, n_boot: int, seed: int) -> list[float] | None:
+def _interval(values, n_boot: int, seed: int) -> list[float] | None:
     from ..policy import bootstrap_means, percentile_ci
 
     return percentile_ci(bootstrap_means(values, n_boot, seed)) if n_boot > 0 and len(values) else None
 
 
-def _quality_fields(router, data, picked: np.ndarray, n_boot: int, seed: int) -> dict:
+def _quality_fields(router, data, picked, n_boot: int, seed: int) -> dict:
     """Expected quality (Q̂ of the chosen model) and, with outcomes, the measured quality: means and intervals."""
+    import numpy as np
+
     rows = np.arange(len(picked))
     q_hat = router.predict_quality(data)[rows, picked]
     out = {"expected_quality": float(q_hat.mean()), "expected_quality_ci": _interval(q_hat, n_boot, seed)}
@@ -102,6 +104,8 @@ def _quality_fields(router, data, picked: np.ndarray, n_boot: int, seed: int) ->
 
 
 def _quality_line(p: dict) -> str:
+    import numpy as np
+
     ci = p.get("expected_quality_ci") or [np.nan, np.nan]
     line = f"expected quality (router's Q̂) {p['expected_quality']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
     if "measured_quality" in p:
@@ -112,6 +116,8 @@ def _quality_line(p: dict) -> str:
 
 def budget_plan(router, data, budget: float, pool: Path | None, *, n_boot: int = 1000, seed: int = 0) -> dict:
     """Calibrate lam on ``data``'s queries for a mean spend of ``budget`` USD, with intervals and the model mix."""
+    import numpy as np
+
     from ..policy import calibrate_lam, expected_cost
     from ..policy._cost import cost_decide
     from ..policy._length import query_tasks
@@ -145,6 +151,8 @@ def _quality_fields_subset(router, data, priced, choice, n_boot, seed) -> dict:
 
 
 def format_budget_plan(p: dict) -> str:
+    import numpy as np
+
     ci = p["usd_per_query_ci"]
     lines = [
         f"lam {p['lam']:.6g} → expected spend ${p['usd_per_query']:.6g}/query (target ${p['target_usd_per_query']:.6g}) "

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Optional
 
 import typer
-
-from typing import Optional
 
 from . import app
 from ._common import console, status

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
-import pandas as pd
-
 from ._common import err_console
+
+# numpy/pandas are imported inside the functions: this module loads with the CLI, and
+# `routecraft --help` must stay fast.
 
 POOL_HELP = "pool.toml: models, prices per Mtok, expected output tokens, endpoints (gaps: bundled price table)."
 
@@ -26,8 +26,10 @@ def load_priced(path: str, pool: Path | None, *, quiet: bool = False):
     return data, report
 
 
-def router_pool(router, pool: Path | None) -> pd.DataFrame | None:
+def router_pool(router, pool: Path | None):
     """Prices for a saved router's models: the pool file over the pool recorded at training over the price table."""
+    import pandas as pd
+
     from ..data._pool import _merge, read_pool_file
     from ..data._prices import pool_for
 
@@ -60,6 +62,8 @@ def router_length_model(router):
 
 def training_metrics(train) -> dict[str, Any]:
     """What ``train`` records beside the router: the pool it was priced with and the output-length model."""
+    import numpy as np
+
     from ..policy import OutputLengthModel
 
     metrics: dict[str, Any] = {"output_length": OutputLengthModel().fit(train).to_dict()}
@@ -71,8 +75,10 @@ def training_metrics(train) -> dict[str, Any]:
     return metrics
 
 
-def model_mix(choice: np.ndarray, names: Sequence[str]) -> dict[str, float]:
+def model_mix(choice, names: Sequence[str]) -> dict[str, float]:
     """Share of queries sent to each model (models never chosen are left out), largest first."""
+    import numpy as np
+
     counts = np.bincount(np.asarray(choice, dtype=int), minlength=len(names)) / max(1, len(choice))
     order = np.argsort(-counts, kind="stable")
     return {names[j]: float(counts[j]) for j in order if counts[j] > 0}

@@ -6,8 +6,6 @@ import json
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
-import pandas as pd
 import typer
 
 from .._errors import RoutecraftError
@@ -18,8 +16,11 @@ from ._pool import POOL_HELP, format_mix, model_mix, router_length_model, router
 FORMATS = (".parquet", ".jsonl")
 
 
-def decisions_frame(data, models: list[str], q: np.ndarray, choice: np.ndarray, cost: np.ndarray) -> pd.DataFrame:
+def decisions_frame(data, models: list[str], q, choice, cost):
     """Rows: query_id, query, model, expected_cost_usd, then one ``q:<model>`` column per pool model."""
+    import numpy as np
+    import pandas as pd
+
     rows = np.arange(len(choice))
     frame = pd.DataFrame({
         "query_id": data.queries["query_id"].to_numpy(),
@@ -32,7 +33,9 @@ def decisions_frame(data, models: list[str], q: np.ndarray, choice: np.ndarray, 
     return frame
 
 
-def write_decisions(frame: pd.DataFrame, out: Path) -> None:
+def write_decisions(frame, out: Path) -> None:
+    import numpy as np
+
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".parquet":
         frame.to_parquet(out, index=False)
@@ -61,6 +64,8 @@ def route(
     seed: int = typer.Option(0, help="Bootstrap seed."),
 ) -> None:
     """Route every query with a saved router and a policy; write one decision per query."""
+    import numpy as np
+
     from ..artifact import load_router
     from ..data import load_dataset
     from ..policy import calibrate_lam, calibrate_threshold, expected_cost
