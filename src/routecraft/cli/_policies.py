@@ -65,7 +65,8 @@ def cost_table(results: Sequence[dict[str, Any]]) -> Table:
     )
     caption = (
         f"best single: {best.get('model')} (quality {best.get('quality', 0):.3f}, "
-        f"${1000 * (best.get('cost') or 0):.3g}/1k q); $ per 1k queries; 95% bootstrap intervals"
+        f"${1000 * (best.get('cost') or 0):.3g}/1k q); $ per 1k queries; 95% bootstrap intervals; "
+        "— to match: the router's curve never reaches the best single model's quality"
     )
     table = Table(title=title, caption=caption)
     for name in ("router", "AIQ", "quality (lam=0)", "$/1k q (lam=0)", "$/1k q to match best", "quality @50% best $"):
