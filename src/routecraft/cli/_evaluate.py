@@ -103,6 +103,9 @@ def evaluate(
                                                       on_step=update)
             console.print(str(pref_run.split), highlight=False)
             console.print(format_preference_results(pref_run.results))
+            if plots or report:
+                err_console.print("note: --plots/--report draw outcome metrics; skipped for preference-only data",
+                                  highlight=False)
             write_outputs(pref_run.results, json_out=json_out, plots=None, report=None)
             return
         chosen = policy or default_policy(len(dataset.models))
