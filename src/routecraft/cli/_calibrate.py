@@ -146,6 +146,8 @@ def budget_plan(router, data, budget: float, pool: Path | None, *, n_boot: int =
 
 
 def _quality_fields_subset(router, data, priced, choice, n_boot, seed) -> dict:
+    import numpy as np
+
     picked = np.asarray(priced)[choice]
     return _quality_fields(router, data, picked, n_boot, seed)
 

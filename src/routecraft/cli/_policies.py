@@ -55,6 +55,13 @@ def _cell(r: dict[str, Any], key: str, fmt: str, scale: float = 1.0) -> str:
     return text + (f" [{fmt.format(ci[0] * scale)}, {fmt.format(ci[1] * scale)}]" if ci else "")
 
 
+def _match_cell(r: dict[str, Any]) -> str:
+    if r.get("cost_to_match_best_single") is not None:
+        return _cell(r, "cost_to_match_best_single", "{:.3g}", 1000)
+    share = r.get("cost_to_match_best_single_share_matched")
+    return "—" if not share else f"— ({share:.0%} of resamples match)"
+
+
 def cost_table(results: Sequence[dict[str, Any]]) -> Table:
     """AIQ, quality, spend, cost to match the best single model and quality at half its cost, with 95% CIs."""
     first = results[0] if results else {}
@@ -77,7 +84,7 @@ def cost_table(results: Sequence[dict[str, Any]]) -> Table:
             _cell(r, "aiq", "{:.3f}"),
             _cell(r, "quality", "{:.3f}"),
             _cell(r, "cost", "{:.3g}", 1000),
-            _cell(r, "cost_to_match_best_single", "{:.3g}", 1000),
+            _match_cell(r),
             _cell(r, "quality_at_half_best_single_cost", "{:.3f}"),
         )
     return table

@@ -181,9 +181,11 @@ class _MultiResult:
             cheapest = int(cost_decide(-mean_c[None, :], None, 0.0)[0])
             half = FRACTION_OF_BEST_COST * boot[:, 5]
             boot_hulls = [ndch(p) for p in self.boot_points]
+            matched = np.array([np.nan if (v := cost_to_match(h, t)) is None else v for h, t in zip(boot_hulls, boot[:, 2])])
             r.update(
-                cost_to_match_best_single_ci=_ci(np.array(
-                    [np.nan if (v := cost_to_match(h, t)) is None else v for h, t in zip(boot_hulls, boot[:, 2])])),
+                # no interval when the router never matches on the data itself; the share of resamples that match
+                cost_to_match_best_single_ci=_ci(matched) if cost_to_match(hull, point[2]) is not None else None,
+                cost_to_match_best_single_share_matched=_num(np.mean(np.isfinite(matched))) if len(matched) else None,
                 quality_at_half_best_single_cost_ci=_ci(np.array(
                     [np.nan if (v := quality_at_cost(h, u)) is None else v for h, u in zip(boot_hulls, half)])),
             )
