@@ -38,7 +38,7 @@ def cli(*args: str) -> tuple[str, float]:
                           text=True, timeout=3600)
     if proc.returncode != 0:
         raise SystemExit(f"routecraft {' '.join(args)} failed:\n{proc.stderr}")
-    return (proc.stderr + proc.stdout).strip(), time.perf_counter() - start
+    return (proc.stdout + ("\n" + proc.stderr if proc.stderr.strip() else "")).strip(), time.perf_counter() - start
 
 
 def headline(results: list[dict]) -> list[dict]:

@@ -60,7 +60,7 @@ def test_train_calibrate_budget_and_route_with_pool(tmp_path):
     proc = run("train", "--data", FIXTURE, "--router", "knn", "--param", "embedder=hashing", "--out", str(art),
                "--pool", str(pool))
     assert proc.returncode == 0, proc.stderr
-    assert "prices from pool-file:pool.toml" in proc.stderr and "price-table:routerarena" in proc.stderr
+    assert "prices from pool-file:pool.toml" in proc.stdout and "price-table:routerarena" in proc.stdout
     proc = run("calibrate", "--router", str(art), "--queries", FIXTURE, "--budget-usd-per-query", "0.0005",
                "--n-boot", "100", "--json")
     assert proc.returncode == 0, proc.stderr

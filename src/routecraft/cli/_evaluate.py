@@ -113,7 +113,7 @@ def evaluate(
 
         unpriced = [m for m in prices.unpriced if m not in measured_mean_cost(dataset)]
         if chosen == "cost" and unpriced:
-            err_console.print(f"cost policy: leaving out unpriced {', '.join(unpriced)}", highlight=False)
+            console.print(f"cost policy: leaving out unpriced {', '.join(unpriced)}", highlight=False)
             dataset = dataset.with_models([m for m in dataset.models if m not in unpriced])
         holder: dict = {}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from ._common import err_console
+from ._common import console, err_console
 
 # numpy/pandas are imported inside the functions: this module loads with the CLI, and
 # `routecraft --help` must stay fast.
@@ -14,7 +14,10 @@ POOL_HELP = "pool.toml: models, prices per Mtok, expected output tokens, endpoin
 
 
 def load_priced(path: str, pool: Path | None, *, quiet: bool = False):
-    """Load a dataset and give it a pool (file > data > price table), printing where prices came from."""
+    """Load a dataset and give it a pool (file > data > price table), printing where prices came from.
+
+    The provenance goes to stdout with the command's output: stderr stays for the one-line error.
+    """
     from ..data import load_dataset
     from ..data._pool import apply_pool, read_pool_file
 
@@ -22,7 +25,7 @@ def load_priced(path: str, pool: Path | None, *, quiet: bool = False):
     data, report = apply_pool(data, read_pool_file(pool) if pool else None)
     if not quiet:
         for line in report.lines():
-            err_console.print(line, highlight=False, soft_wrap=True)
+            console.print(line, highlight=False, soft_wrap=True)
     return data, report
 
 
