@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from routecraft import DataError
+from routecraft.data._prices import PRICES_PATH
 from routecraft.data import (
     Dataset,
     bundled_dataset,
@@ -124,5 +125,7 @@ def test_inspect_reports_adapter_caveats():
 
 def test_price_table_has_sources():
     prices = default_prices()
-    assert prices["model"].is_unique and set(prices["source"]) == {"routerarena", "llmrouter", "routellm-assumed"}
+    documented = set(json.loads(PRICES_PATH.read_text())["sources"])
+    assert prices["model"].is_unique and set(prices["source"]) == documented == {
+        "routerarena", "llmrouter", "routellm-assumed", "litellm", "param-rule", "google-list"}
     assert prices.set_index("model").loc["gpt-4-1106-preview", "price_in_per_mtok"] == 10.0

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Optional
 
 import typer
 
 from . import app
 from ._common import console, print_notes, status
+from ._pool import POOL_HELP, load_priced
 
 data_app = typer.Typer(help="Inspect and convert router datasets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
@@ -18,12 +20,13 @@ app.add_typer(data_app, name="data")
 def inspect(
     path: str = typer.Argument(..., help="Dataset: a canonical directory, an upstream layout or file, or bundled:NAME."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    pool: Optional[Path] = typer.Option(None, "--pool", help=POOL_HELP),
 ) -> None:
     """Print models × queries, score type, cost coverage, duplicates and leakage found."""
-    from ..data import format_inspection, inspect_dataset, load_dataset
+    from ..data import format_inspection, inspect_dataset
 
     with status(f"loading {path}"):
-        data = load_dataset(path)
+        data, _ = load_priced(path, pool, quiet=as_json)
         report = inspect_dataset(data)
     if as_json:
         console.print_json(json.dumps(report, default=str))
@@ -36,12 +39,11 @@ def convert(
     path: str = typer.Argument(..., help="Dataset in any recognised format."),
     outdir: Path = typer.Argument(..., help="Directory to write the canonical dataset to."),
     force: bool = typer.Option(False, "--force", help="Replace a dataset already in OUTDIR (other files are never touched)."),
+    pool: Optional[Path] = typer.Option(None, "--pool", help=POOL_HELP),
 ) -> None:
     """Write the canonical dataset directory (Parquet tables + dataset.json)."""
-    from ..data import load_dataset
-
     with status(f"loading {path}"):
-        data = load_dataset(path)
+        data, _ = load_priced(path, pool)
         data.save(outdir, overwrite=force)
     print_notes(data)
     n_out = 0 if data.outcomes is None else len(data.outcomes)

@@ -11,6 +11,7 @@ import typer
 from .._errors import RoutecraftError, user_path
 from . import app
 from ._common import check_pair, console, err_console, parse_params, print_notes, status
+from ._pool import POOL_HELP, load_priced, training_metrics
 
 DATA_HELP = "Dataset: a canonical directory, an upstream layout or file, or bundled:NAME."
 
@@ -33,16 +34,17 @@ def train(
     test_size: float = typer.Option(0.3, help="Fraction of queries held out (ignored with --all)."),
     seed: int = typer.Option(0, help="Split seed."),
     all_data: bool = typer.Option(False, "--all", help="Train on every query instead of the train split."),
+    pool: Optional[Path] = typer.Option(None, "--pool", help=POOL_HELP),
 ) -> None:
     """Fit a router on the train split of a dataset and save it as an artifact."""
-    from ..data import load_dataset, split_dataset
+    from ..data import split_dataset
     from ..routers import make_router
 
     r = make_router(router, **parse_params(param))
     if r.needs_test_labels:
         raise RoutecraftError(f"router {router!r} reads true scores of the queries it routes and cannot be deployed")
     with status(f"loading {data}"):
-        dataset = load_dataset(data)
+        dataset, _ = load_priced(data, pool)
     print_notes(dataset)
     split = None
     if all_data:
@@ -51,7 +53,7 @@ def train(
         train_set, _, split = split_dataset(dataset, test_size=test_size, seed=seed)
     with status(f"fitting {router} on {len(train_set)} queries"):
         r.fit(train_set)
-        metrics = {}
+        metrics = training_metrics(train_set)
         if train_set.outcomes is not None:
             from ..evaluate import default_pair
 
@@ -75,11 +77,19 @@ def evaluate(
     test_size: float = typer.Option(0.3, help="Fraction held out when the data has no split column."),
     seed: int = typer.Option(0, help="Split and bootstrap seed."),
     n_boot: int = typer.Option(1000, min=1, help="Bootstrap resamples for confidence intervals."),
+    pool: Optional[Path] = typer.Option(None, "--pool", help=POOL_HELP),
+    policy: Optional[str] = typer.Option(
+        None, "--policy",
+        help="cost: lam sweep of argmax Q̂ − lam·cost (default for > 2 models); threshold: RouteLLM's strong/weak rule.",
+    ),
 ) -> None:
     """Train routers on the train split, evaluate them on the test split, print a table."""
+    if policy is not None and policy not in ("cost", "threshold"):
+        raise RoutecraftError(f"--policy must be one of cost, threshold, got {policy!r}")
     from ..artifact import load_router
-    from ..data import load_dataset
     from ..evaluate import format_results, train_and_evaluate
+    from ._policies import cost_mixes, cost_table, default_policy, expected_cost_from, print_mixes
+    from ._policies import threshold_mixes
 
     check_pair(strong, weak)
     specs: list = list(router or [])
@@ -93,14 +103,57 @@ def evaluate(
     if not specs:
         raise RoutecraftError("give at least one --router NAME or --model ARTIFACT")
     with status(f"loading {data}") as update:
-        dataset = load_dataset(data)
+        dataset, prices = load_priced(data, pool)
         print_notes(dataset)
+        if dataset.outcomes is None and dataset.preferences is not None:
+            from ..evaluate._preference import format_preference_results, train_and_evaluate_preferences
+
+            pref_run = train_and_evaluate_preferences(dataset, specs, seed=seed, test_size=test_size, n_boot=n_boot,
+                                                      on_step=update)
+            console.print(str(pref_run.split), highlight=False)
+            console.print(format_preference_results(pref_run.results))
+            if plots or report:
+                err_console.print("note: --plots/--report draw outcome metrics; skipped for preference-only data",
+                                  highlight=False)
+            write_outputs(pref_run.results, json_out=json_out, plots=None, report=None)
+            return
+        chosen = policy or default_policy(len(dataset.models))
+        from ._policies import measured_mean_cost
+
+        unpriced = [m for m in prices.unpriced if m not in measured_mean_cost(dataset)]
+        if chosen == "cost" and unpriced:
+            console.print(f"cost policy: leaving out unpriced {', '.join(unpriced)}", highlight=False)
+            dataset = dataset.with_models([m for m in dataset.models if m not in unpriced])
+        holder: dict = {}
+
+        def decision_cost(train):
+            holder["cost"] = expected_cost_from(train)
+            return holder["cost"]
+
         run = train_and_evaluate(
             dataset, specs, seed=seed, test_size=test_size, strong=strong, weak=weak,
-            n_boot=n_boot, on_step=update,
+            n_boot=n_boot, on_step=update, decision_cost=decision_cost if chosen == "cost" else None,
         )
     console.print(str(run.split), highlight=False, markup=False)
-    console.print(format_results(run.results))
+    first = run.results[0]
+    if first.get("n_excluded_multi"):
+        console.print(
+            f"missing outcomes: {first['n_excluded_multi']} test queries lack a score for some model; "
+            f"multi-model metrics use the {first['n_multi']} complete ones (pair metrics: {first['n_pair']})",
+            highlight=False,
+        )
+    if chosen == "cost":
+        kind = holder["cost"].length_model.kind_
+        source = {"none": "256 tokens or the pool's expected_tokens_out (the data has no output lengths)",
+                  "tokens_out": "a length model fitted on train tokens_out",
+                  "answer_length": "a length model fitted on train answer lengths"}[kind]
+        console.print(f"decision cost: prices x (query chars/4 in + output tokens from {source}); "
+                      "realised cost: measured where the data has it, else the same estimate", highlight=False)
+        console.print(cost_table(run.results))
+        print_mixes(console, cost_mixes(run, holder["cost"]))
+    else:
+        console.print(format_results(run.results))
+        print_mixes(console, threshold_mixes(run))
     write_outputs(run.results, json_out=json_out, plots=plots, report=report)
 
 

@@ -45,6 +45,7 @@ def _per_model(data: Dataset) -> dict[str, dict[str, Any]]:
         if outcomes is not None:
             rows = outcomes[outcomes["model"] == m]
             entry["n_outcomes"] = int(len(rows))
+            entry["n_missing"] = int(n - len(rows))
             entry["coverage"] = round(len(rows) / n, 4) if n else 0.0
             entry["mean_score"] = round(float(rows["score"].mean()), 4) if len(rows) else None
             measured = rows["cost_usd"].notna().mean() if "cost_usd" in rows.columns and len(rows) else 0.0
@@ -168,6 +169,8 @@ def format_inspection(report: dict[str, Any]) -> str:
         )
     for m, e in report["models"].items():
         score = f"mean {e['mean_score']:.3f}, coverage {e['coverage']:.1%}, " if e.get("mean_score") is not None else ""
+        if e.get("n_missing"):
+            score += f"{e['n_missing']} missing, "
         lines.append(f"  - {m}: {score}cost {e['cost']}")
     if "preferences" in report:
         p = report["preferences"]

@@ -2,7 +2,7 @@
 
 Accepted, in the order they are tried:
 ``bundled:<name>``; a canonical dataset directory (``Dataset.save``); a shared upstream
-layout (RouteLLM, MMLU-Pro, LLMRouter, RouterArena, Arena-Hard), given as its root, any
+layout (RouteLLM, MMLU-Pro, LLMRouter, RouterArena, Arena-Hard, a RouterBench folder), given as its root, any
 folder inside it or any file in it; and single files: RouterBench tables, Chatbot-Arena
 battles, plain outcome and preference logs (CSV, Parquet, JSONL, JSON). A ``#suffix``
 selects a part of a layout (``routellm#mmlu``, ``arena_hard#v2.0``, ``llmrouter#queries``,
@@ -35,13 +35,13 @@ from .adapters.llmrouter import is_llmrouter_root
 from .adapters.mmlu_pro import is_mmlu_pro_root
 from .adapters.routellm import is_routellm_root
 from .adapters.routerarena import is_routerarena_root
-from .adapters.user import COST_SUFFIX
+from .adapters.routerbench import is_routerbench_root
 from .bundled import bundled_dataset
 
 ACCEPTED = (
     "bundled:<name>; a routecraft dataset directory (queries.parquet + dataset.json); "
     "the RouteLLM, MMLU-Pro, LLMRouter, RouterArena or Arena-Hard layouts; "
-    "a RouterBench CSV/Parquet; Chatbot-Arena battles (JSON/JSONL); "
+    "a RouterBench CSV/Parquet or a folder of <task>_{train,test} RouterBench tables; Chatbot-Arena battles (JSON/JSONL); "
     "plain outcome logs (query, model, score) or preference logs (query, model_a, model_b, winner) "
     "as CSV, Parquet, JSONL or JSON (see docs/data-formats.md)"
 )
@@ -77,12 +77,17 @@ def _routerarena(root: Path, part: str | None, rel: Path | None, options: dict[s
     return load_routerarena(root)
 
 
+def _routerbench(root: Path, part: str | None, rel: Path | None, options: dict[str, Any]) -> Dataset:
+    return load_routerbench(root)
+
+
 LAYOUTS: tuple[tuple[str, Callable[[Path], bool], Callable[..., Dataset]], ...] = (
     ("routellm", is_routellm_root, _routellm),
     ("mmlu_pro", is_mmlu_pro_root, _mmlu_pro),
     ("llmrouter", is_llmrouter_root, _llmrouter),
     ("routerarena", is_routerarena_root, _routerarena),
     ("arena_hard", is_arena_hard_root, _arena_hard),
+    ("routerbench", is_routerbench_root, _routerbench),
 )
 
 
@@ -167,7 +172,7 @@ def _user_file_loader(path: Path) -> Callable[..., Dataset] | None:
     """The single-file format whose columns ``path`` has (checked before layouts, so a user
     file stored inside an upstream folder is still read as itself)."""
     cols = set(_columns(path))
-    if {"sample_id", "prompt", "eval_name"} <= cols and any(c.endswith(COST_SUFFIX) for c in cols):
+    if {"sample_id", "prompt", "eval_name"} <= cols:
         return load_routerbench
     if {"model_a", "model_b", "winner"} <= cols:
         return load_preferences_file

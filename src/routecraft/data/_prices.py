@@ -65,7 +65,7 @@ def pool_for(models: Iterable[str]) -> pd.DataFrame | None:
                     "model": m,
                     "price_in_per_mtok": e["price_in_per_mtok"],
                     "price_out_per_mtok": e["price_out_per_mtok"],
-                    "source": f"price-table:{e['source']}:{e['model']}",
+                    "source": f"price-table:{e['source']}:{e.get('entry', e['model'])}",
                 }
             )
     return validate_pool(pd.DataFrame(rows), str(PRICES_PATH)) if rows else None

@@ -47,13 +47,15 @@ def train_and_evaluate(
     router_params: dict[str, dict[str, Any]] | None = None,
     on_step: Callable[[str], None] | None = None,
     skip_unavailable: bool = False,
+    decision_cost: Callable[[Dataset], Callable[[Dataset, list], Any]] | None = None,
 ) -> EvaluationRun:
     """Split ``data``, fit every router on train (the oracle on test), evaluate all on test.
 
     ``routers`` holds registry specs (``"knn"``, ``"always:gpt-4"``) or routers; a router
     that is already fitted (loaded from an artifact) is evaluated as it is. With
     ``skip_unavailable``, a router whose optional extra is not installed is skipped
-    (and listed in ``EvaluationRun.skipped``) instead of failing the run.
+    (and listed in ``EvaluationRun.skipped``) instead of failing the run. ``decision_cost(train)``
+    returns the cost the cost policy decides on (see :func:`evaluate_routers`), learned on train.
     """
     from ._runner import evaluate_routers
 
@@ -81,7 +83,10 @@ def train_and_evaluate(
         fitted[name] = router
     if on_step:
         on_step("evaluating")
-    results = evaluate_routers(fitted, test, strong=strong, weak=weak, n_boot=n_boot, seed=seed)
+    results = evaluate_routers(
+        fitted, test, strong=strong, weak=weak, n_boot=n_boot, seed=seed,
+        decision_cost=None if decision_cost is None else decision_cost(train),
+    )
     for r in results:
         r["fit_seconds"] = round(timings.get(r["router"], 0.0), 3)
         r["n_train"] = len(train)

@@ -19,7 +19,7 @@ Choices the definitions leave open:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -42,6 +42,7 @@ from ._costq import (
 )
 from ._pgr import PairData
 
+DecisionCost = Callable[[Dataset, list], np.ndarray]
 CPT_LEVELS = (0.5, 0.8)
 MAX_CURVE_POINTS = 501
 FRACTION_OF_BEST_COST = 0.5
@@ -137,15 +138,17 @@ def _pair_metrics(scores: np.ndarray, s_true: np.ndarray, w_true: np.ndarray, n_
 class _MultiResult:
     """Multi-model metrics of one router plus the curve samples the joint AIQ needs."""
 
-    def __init__(self, q: np.ndarray, s: np.ndarray, c: np.ndarray | None, names: list[str], n_boot: int, seed: int):
+    def __init__(self, q: np.ndarray, s: np.ndarray, c: np.ndarray | None, names: list[str], n_boot: int, seed: int,
+                 c_decide: np.ndarray | None = None):
         n, m = s.shape
-        choice = cost_decide(q, c, 0.0)
+        cd = c if c_decide is None else c_decide  # what the policy decides on; c is what it then pays
+        choice = cost_decide(q, cd, 0.0)
         best = best_single(s, c)
         oracle = oracle_choice(s, c)
         columns = [take(s, choice), take(s, oracle), s[:, best]]
         if c is not None:
-            self.lams = lam_grid(q, c)
-            decisions = sweep_decisions(q, c, self.lams)
+            self.lams = lam_grid(q, cd)
+            decisions = sweep_decisions(q, cd, self.lams)
             columns += [take(c, choice), take(c, oracle), c[:, best]]
         table = np.column_stack(columns + ([take(c, decisions), take(s, decisions)] if c is not None else []))
         point = table.mean(axis=0)
@@ -176,6 +179,16 @@ class _MultiResult:
             hull = ndch(self.points)
             mean_c, mean_q = c.mean(axis=0), s.mean(axis=0)
             cheapest = int(cost_decide(-mean_c[None, :], None, 0.0)[0])
+            half = FRACTION_OF_BEST_COST * boot[:, 5]
+            boot_hulls = [ndch(p) for p in self.boot_points]
+            matched = np.array([np.nan if (v := cost_to_match(h, t)) is None else v for h, t in zip(boot_hulls, boot[:, 2])])
+            r.update(
+                # no interval when the router never matches on the data itself; the share of resamples that match
+                cost_to_match_best_single_ci=_ci(matched) if cost_to_match(hull, point[2]) is not None else None,
+                cost_to_match_best_single_share_matched=_num(np.mean(np.isfinite(matched))) if len(matched) else None,
+                quality_at_half_best_single_cost_ci=_ci(np.array(
+                    [np.nan if (v := quality_at_cost(h, u)) is None else v for h, u in zip(boot_hulls, half)])),
+            )
             r.update(
                 cost=_num(point[3]),
                 cost_ci=_ci(boot[:, 3]),
@@ -201,7 +214,8 @@ class _MultiResult:
 
 
 def _evaluate_one(
-    name: str, router: Router, test: Dataset, strong: str | None, weak: str | None, n_boot: int, seed: int
+    name: str, router: Router, test: Dataset, strong: str | None, weak: str | None, n_boot: int, seed: int,
+    decision_cost: DecisionCost | None = None,
 ) -> tuple[dict[str, Any], _MultiResult]:
     models = list(router.models_)
     scores = test.score_matrix(models)
@@ -241,7 +255,13 @@ def _evaluate_one(
         "seed": int(seed),
     }
     result.update(_pair_metrics(routing, s[in_pair, si], s[in_pair, wi], n_boot, seed))
-    multi = _MultiResult(q[complete], s[complete], c_use, names, n_boot, seed)
+    c_dec = None
+    if decision_cost is not None and c_use is not None:
+        c_dec = np.asarray(decision_cost(test, names), dtype=float)[complete]
+        c_dec = c_dec if np.isfinite(c_dec).all() else None
+    result["missing_outcomes"] = "multi-model metrics on complete test queries only"
+    result["decision_cost"] = "expected (output-length model)" if c_dec is not None else "measured"
+    multi = _MultiResult(q[complete], s[complete], c_use, names, n_boot, seed, c_dec)
     result.update(multi.result)
     result["aiq"] = None
     result["aiq_ci"] = None
@@ -256,12 +276,17 @@ def evaluate_routers(
     weak: str | None = None,
     n_boot: int = 1000,
     seed: int = 0,
+    decision_cost: DecisionCost | None = None,
 ) -> list[dict[str, Any]]:
     """Evaluate fitted routers on ``test``; AIQ is computed jointly (one shared max cost).
 
-    Fit an ``OracleRouter`` on ``test`` itself before passing it in.
+    Fit an ``OracleRouter`` on ``test`` itself before passing it in. ``decision_cost(test,
+    models)`` gives the (n, m) cost the cost policy decides on (e.g. prices × predicted
+    output length); by default it decides on the test set's own (measured) costs.
     """
-    evaluated = [_evaluate_one(name, r, test, strong, weak, n_boot, seed) for name, r in routers.items()]
+    evaluated = [
+        _evaluate_one(name, r, test, strong, weak, n_boot, seed, decision_cost) for name, r in routers.items()
+    ]
     priced = {res["router"]: m for res, m in evaluated if m.points is not None}
     if priced:
         point = aiq({k: m.points for k, m in priced.items()})

@@ -8,19 +8,22 @@
 from ._bootstrap import bootstrap_counts, bootstrap_means, percentile_ci
 from ._budget import BudgetPolicy
 from ._calibrate import LamCalibration, ThresholdCalibration, calibrate_lam, calibrate_threshold
-from ._cost import CostPolicy, max_useful_lam, switch_lams
+from ._cost import CostPolicy, expected_cost, max_useful_lam, switch_lams
+from ._length import OutputLengthModel
 from ._threshold import ThresholdPolicy
 
 __all__ = [
     "BudgetPolicy",
     "CostPolicy",
     "LamCalibration",
+    "OutputLengthModel",
     "ThresholdCalibration",
     "ThresholdPolicy",
     "bootstrap_counts",
     "bootstrap_means",
     "calibrate_lam",
     "calibrate_threshold",
+    "expected_cost",
     "max_useful_lam",
     "percentile_ci",
     "switch_lams",

@@ -7,9 +7,15 @@ cost–quality curve (DESIGN §6).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Sequence
+
 import numpy as np
+import pandas as pd
 
 from .._errors import DataError
+
+if TYPE_CHECKING:
+    from ._length import OutputLengthModel
 
 TIE_RTOL = 1e-12  # values this close (relative) count as a tie, so float noise never beats the cheaper model
 
@@ -82,3 +88,37 @@ class CostPolicy:
 
     def __repr__(self) -> str:
         return f"CostPolicy(lam={self.lam!r})"
+
+
+def expected_cost(
+    texts: Sequence[str],
+    models: Sequence[str],
+    pool: pd.DataFrame | None,
+    length_model: "OutputLengthModel | None" = None,
+    tasks: Sequence | None = None,
+) -> np.ndarray:
+    """USD a decision is expected to cost, (len(texts), len(models)); NaN for unpriced models.
+
+    Input tokens are estimated from the text (chars / 4); output tokens are the pool's
+    ``expected_tokens_out`` when given (an explicit override), else the output-length
+    model's prediction, else 256. This is the cost a policy decides on: it never sees a
+    test query's measured cost.
+    """
+    from ..data._dataset import DEFAULT_TOKENS_OUT, estimate_tokens
+
+    texts = list(texts)
+    n, m = len(texts), len(models)
+    cost = np.full((n, m), np.nan)
+    if pool is None or n == 0:
+        return cost
+    tokens_in = estimate_tokens(texts)
+    predicted = length_model.predict(texts, models, tasks) if length_model is not None else np.full((n, m), DEFAULT_TOKENS_OUT)
+    table = pool.set_index("model")
+    for j, name in enumerate(models):
+        if name not in table.index:
+            continue
+        row = table.loc[name]
+        fixed = row.get("expected_tokens_out", np.nan)
+        tokens_out = predicted[:, j] if pd.isna(fixed) else np.full(n, float(fixed))
+        cost[:, j] = (tokens_in * row["price_in_per_mtok"] + tokens_out * row["price_out_per_mtok"]) / 1e6
+    return cost

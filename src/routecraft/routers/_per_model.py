@@ -143,6 +143,14 @@ class MLPRouter(_PerModelRouter):
         w1, b1, w2, b2 = [], [], [], []
         for j, model in enumerate(self.models_):
             rows = _labelled_rows(scores, model, j)
+            y = scores[rows, j]
+            if np.ptp(y) == 0:  # one value (e.g. a sparsely logged model that always passed): constant predictor;
+                # early stopping would otherwise stop at the random init, its validation R² being undefined
+                w1.append(np.zeros((x.shape[1], int(self.hidden_size))))
+                b1.append(np.zeros(int(self.hidden_size)))
+                w2.append(np.zeros(int(self.hidden_size)))
+                b2.append(float(y[0]))
+                continue
             reg = MLPRegressor(
                 hidden_layer_sizes=(int(self.hidden_size),),
                 alpha=self.alpha,

@@ -10,7 +10,8 @@ from .llmrouter import llmrouter_pool, load_llmrouter
 from .mmlu_pro import load_mmlu_pro
 from .routellm import load_routellm, routellm_contamination
 from .routerarena import load_routerarena, routerarena_pool
-from .user import load_outcomes_file, load_preferences_file, load_routerbench
+from .routerbench import load_routerbench
+from .user import load_outcomes_file, load_preferences_file
 
 __all__ = [
     "llmrouter_pool",

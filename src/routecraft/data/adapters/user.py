@@ -1,4 +1,4 @@
-"""Public and user formats: plain outcome/preference logs, Chatbot-Arena battles, RouterBench.
+"""User formats: plain outcome/preference logs and Chatbot-Arena battles (RouterBench: :mod:`.routerbench`).
 
 Formats are documented in ``docs/data-formats.md``. All readers accept CSV, Parquet,
 JSONL or a JSON list of objects, and name the file, row and field of any bad value.
@@ -6,7 +6,6 @@ JSONL or a JSON list of objects, and name the file, row and field of any bad val
 
 from __future__ import annotations
 
-import ast
 import json
 from pathlib import Path
 from typing import Any
@@ -28,8 +27,6 @@ WINNER_WORDS = {
     "a": "a", "model_a": "a", "b": "b", "model_b": "b",
     "tie": "tie", "tie (bothbad)": "tie", "both_bad": "tie", "bothbad": "tie",
 }
-COST_SUFFIX = "|total_cost"
-ROUTERBENCH_SKIP = ("sample_id", "prompt", "eval_name", "oracle_model_to_route_to")
 
 
 def resolve_pool(pool: PoolLike) -> pd.DataFrame | None:
@@ -189,49 +186,3 @@ def load_preferences_file(path: str | Path, pool: PoolLike = None, source: str =
     if table is None:
         table = pool_for(sorted(set(prefs["model_a"]) | set(prefs["model_b"])))
     return assemble(queries, meta, pool=table, preferences=prefs, what="query row")
-
-
-def load_routerbench(path: str | Path) -> Dataset:
-    """A RouterBench export: ``sample_id, prompt, eval_name``, one score column and one ``<model>|total_cost`` per model."""
-    path = Path(path)
-    frame = read_records(path)
-    require_columns(frame, ["sample_id", "prompt", "eval_name"], path, "RouterBench table")
-    models = [c[: -len(COST_SUFFIX)] for c in frame.columns if str(c).endswith(COST_SUFFIX)]
-    if not models:
-        raise DataError(f"RouterBench table has no '<model>{COST_SUFFIX}' columns", path=str(path))
-    require_columns(frame, models, path, "RouterBench table")
-    rows = np.arange(1, len(frame) + 1)
-    texts = require_text(frame["prompt"].map(_routerbench_prompt), path, "prompt", rows)
-    parts = []
-    for m in models:
-        parts.append(
-            pd.DataFrame(
-                {
-                    "query_id": frame["sample_id"].astype(str).to_numpy(),
-                    "query": texts,
-                    "task": frame["eval_name"].astype(str).to_numpy(),
-                    "model": m,
-                    "score": numeric(frame[m], path, m, lo=0, hi=1),
-                    "cost_usd": numeric(frame[m + COST_SUFFIX], path, m + COST_SUFFIX, lo=0, allow_missing=True),
-                    "answer": frame.get(f"{m}|model_response"),
-                    "source": "gold",
-                }
-            )
-        )
-    long = pd.concat(parts, ignore_index=True)
-    order = np.arange(len(long)).reshape(len(models), len(frame)).T.ravel()
-    meta = _meta(path, "routerbench")
-    meta["license"] = "RouterBench (withmartian/routerbench): see its dataset card"
-    return assemble(long.iloc[order], meta, pool=pool_for(models))
-
-
-def _routerbench_prompt(value: Any) -> Any:
-    """RouterBench stores some prompts as a stringified list of turns: keep the first turn."""
-    if isinstance(value, str) and value.startswith("['") and value.endswith("']"):
-        try:
-            turns = ast.literal_eval(value)
-            if isinstance(turns, list) and turns and isinstance(turns[0], str):
-                return turns[0]
-        except (ValueError, SyntaxError):
-            pass
-    return value
