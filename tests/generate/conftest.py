@@ -55,6 +55,7 @@ class StubState:
         self.lock = threading.Lock()
         self.attempts: dict[str, int] = {}
         self.served: dict[str, int] = {}  # successful (200, valid) responses per request body
+        self.answer_delay_s = 0.0  # slows every pool answer (to kill a run midway)
 
     def attempt(self, key: str) -> int:
         with self.lock:
@@ -92,6 +93,8 @@ def respond(state: StubState, body: dict) -> tuple[int, str, float]:
         state.ok(key)
         return 200, json.dumps(_completion(text, None)), 0.0
     question = user.splitlines()[0]
+    if state.answer_delay_s:
+        time.sleep(state.answer_delay_s)
     right = truth(question)
     p_right = {"strong": 0.9, "flaky": 0.9, "weak": 0.4}.get(model)
     if p_right is None:

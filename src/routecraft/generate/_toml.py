@@ -78,7 +78,7 @@ def _get(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: 
 def _tables(doc: dict[str, Any], key: str, path: str) -> list[dict[str, Any]]:
     tables = doc.get(key, [])
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
-        raise DataError(f"'{key}' must be an array of tables ([[{key}]])", path=path, field=key)
+        raise DataError(f"'{key}' must be an array of tables", path=path, field=key)
     return tables
 
 
@@ -94,7 +94,7 @@ def read_tasks(path: str | Path) -> list[GenerationTask]:
     seen: set[str] = set()
     for i, raw in enumerate(_tables(doc, "tasks", p), start=1):
         t = {**defaults, **raw}
-        where = f"[[tasks]] #{i}"
+        where = f"tasks entry #{i}"
         name = _get(t, "name", str, where, p).strip()
         if not name or name in seen:
             raise DataError(f"{where}: task name {name!r} is empty or repeated", path=p, field="name")
@@ -117,7 +117,7 @@ def read_tasks(path: str | Path) -> list[GenerationTask]:
                 raise DataError(f"{where}: {fname} must be in [{lo}, {hi}], got {v}", path=p, field=fname)
         tasks.append(task)
     if not tasks:
-        raise DataError("no [[tasks]] tables", path=p, field="tasks")
+        raise DataError("no tasks (add a [[tasks]] table per task)", path=p, field="tasks")
     return tasks
 
 
@@ -154,14 +154,14 @@ def read_pool(path: str | Path) -> tuple[list[Endpoint], list[Endpoint]]:
     doc = _read(path)
     out: list[list[Endpoint]] = []
     for key in ("models", "generators"):
-        eps = [_endpoint(t, f"[[{key}]] #{i}", p) for i, t in enumerate(_tables(doc, key, p), start=1)]
+        eps = [_endpoint(t, f"{key} entry #{i}", p) for i, t in enumerate(_tables(doc, key, p), start=1)]
         names = [e.name for e in eps]
         dup = next((n for n in names if names.count(n) > 1), None)
         if dup is not None:
-            raise DataError(f"[[{key}]]: model {dup!r} listed twice", path=p, field="name")
+            raise DataError(f"{key}: model {dup!r} listed twice", path=p, field="name")
         out.append(eps)
     if not out[0]:
-        raise DataError("no [[models]] tables (the pool to route between)", path=p, field="models")
+        raise DataError("no models (add a [[models]] table per pool model)", path=p, field="models")
     return out[0], out[1]
 
 
@@ -171,4 +171,4 @@ def find_generator(name: str, pool: list[Endpoint], generators: list[Endpoint], 
         if ep.name == name:
             return ep
     known = ", ".join(e.name for e in [*generators, *pool])
-    raise DataError(f"generator {name!r} is not in [[generators]] or [[models]] (known: {known})", path=str(path))
+    raise DataError(f"generator {name!r} is not among the generators or models (known: {known})", path=str(path))
