@@ -34,6 +34,7 @@ def weighted_spherical_kmeans(
     """
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
+    from threadpoolctl import threadpool_limits
 
     xn = normalise(np.asarray(x, dtype=float))
     n = len(xn)
@@ -45,8 +46,9 @@ def weighted_spherical_kmeans(
     n_unique = len(np.unique(np.round(xn, 9), axis=0))
     best_score, best_labels, best_k = -np.inf, None, 0
     for k in range(max(min_k, 2), min(max_k, n - 1, n_unique - 1) + 1):
-        km = KMeans(n_clusters=k, n_init=3, random_state=seed, max_iter=200)
-        with warnings.catch_warnings():
+        km = KMeans(n_clusters=k, n_init=1, random_state=seed, max_iter=200)  # "auto" = 1 for k-means++, as the reference
+        # one thread: these are small problems, and OpenMP start-up dominates them on a busy machine
+        with warnings.catch_warnings(), threadpool_limits(1):
             warnings.simplefilter("ignore")
             labels = km.fit_predict(xn, sample_weight=w)
         if len(np.unique(labels)) < 2:
