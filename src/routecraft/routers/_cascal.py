@@ -26,6 +26,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from .._errors import DataError
 from ..data._dataset import Dataset
@@ -117,18 +118,19 @@ class CascalRouter(EmbeddingRouterMixin, Router):
         subjects = self._subjects(data)
         self.subjects_ = sorted(set(subjects))
         centroids, owner, table = [], [], []
-        for s_idx, subject in enumerate(self.subjects_):
-            rows = np.flatnonzero(subjects == subject)
-            c, labels = self._subject_niches(x[rows], proficient[rows], weights[rows])
-            block = cluster_scores(labels, len(c), scores[rows], self.global_scores_)
-            if len(c) > 1:  # fold clusters that rank the same top-3, then re-centre on members
-                labels = prune_redundant(labels, block, self.prune_jaccard)
-                k = int(labels.max()) + 1
-                c = normalise(np.array([x[rows][labels == i].mean(axis=0) for i in range(k)]))
-                block = cluster_scores(labels, k, scores[rows], self.global_scores_)
-            centroids.append(c)
-            table.append(block)
-            owner += [s_idx] * len(c)
+        with threadpool_limits(1):  # many small k-means/silhouette problems: threads only add start-up cost
+            for s_idx, subject in enumerate(self.subjects_):
+                rows = np.flatnonzero(subjects == subject)
+                c, labels = self._subject_niches(x[rows], proficient[rows], weights[rows])
+                block = cluster_scores(labels, len(c), scores[rows], self.global_scores_)
+                if len(c) > 1:  # fold clusters that rank the same top-3, then re-centre on members
+                    labels = prune_redundant(labels, block, self.prune_jaccard)
+                    k = int(labels.max()) + 1
+                    c = normalise(np.array([x[rows][labels == i].mean(axis=0) for i in range(k)]))
+                    block = cluster_scores(labels, k, scores[rows], self.global_scores_)
+                centroids.append(c)
+                table.append(block)
+                owner += [s_idx] * len(c)
         self.centroids_ = np.vstack(centroids)
         self.centroid_subject_ = np.array(owner, dtype=np.int64)
         self.cluster_scores_ = np.vstack(table)

@@ -31,10 +31,12 @@ def weighted_spherical_kmeans(
 
     One centroid (the weighted mean direction) when there are too few distinct points
     or no k reaches ``min_silhouette``. Centroids are weighted means of their points.
+    Callers fitting many of these should limit BLAS/OpenMP to one thread around the loop
+    (``threadpoolctl.threadpool_limits(1)``): the problems are small and thread start-up
+    dominates them.
     """
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
-    from threadpoolctl import threadpool_limits
 
     xn = normalise(np.asarray(x, dtype=float))
     n = len(xn)
@@ -47,8 +49,7 @@ def weighted_spherical_kmeans(
     best_score, best_labels, best_k = -np.inf, None, 0
     for k in range(max(min_k, 2), min(max_k, n - 1, n_unique - 1) + 1):
         km = KMeans(n_clusters=k, n_init=1, random_state=seed, max_iter=200)  # "auto" = 1 for k-means++, as the reference
-        # one thread: these are small problems, and OpenMP start-up dominates them on a busy machine
-        with warnings.catch_warnings(), threadpool_limits(1):
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             labels = km.fit_predict(xn, sample_weight=w)
         if len(np.unique(labels)) < 2:
