@@ -58,6 +58,7 @@ LEVELS = [1.0, 0.8, 0.6, 0.4]  # label accuracy a of the simulated generator
 COVERAGE = {1.0: 1.0, 0.8: 0.85, 0.6: 0.7, 0.4: 0.55}  # share of the 14 subjects it writes about
 TILT = {1.0: 0.0, 0.8: 1.5, 0.6: 3.0, 0.4: 4.5}  # β: how strongly it avoids differentiating questions
 QA_ROUTERS = ["knn", "mlp", "cascal-gt"]
+FILTER_SELF, FILTER_DIFF = 0.8, 0.5  # filter thresholds as fractions of the best generator's values
 OPTION_LINE = re.compile(r"^([A-P])\. ", re.MULTILINE)
 
 
@@ -234,25 +235,32 @@ def run_filters(world: World, name: str, pool: list[str], res: dict, args) -> di
     rows, labels, gens = rows[order], labels[order], gens[order]
     mixed = generated_dataset(world, pool, rows, labels, gens)
     report, _ = generator_report(mixed)
-    filtered = filter_generated(mixed)
+    # thresholds relative to the best generator of the mix (a small pool's consensus is right less often)
+    by_generator = filter_generated(mixed, min_self_accuracy=FILTER_SELF, min_differentiation=FILTER_DIFF,
+                                    relative=True, item_self_agreement=False)
+    by_item = filter_generated(mixed, min_self_accuracy=FILTER_SELF, min_differentiation=FILTER_DIFF, relative=True)
     texts, s_test = res["_texts"], res["_s_test"]
     columns = {}
     for r in QA_ROUTERS:
         columns[f"{r}/unfiltered"] = routed(make_router(r, args.seed).fit(mixed), texts, s_test)
-        columns[f"{r}/filtered"] = routed(make_router(r, args.seed).fit(filtered.data), texts, s_test)
+        columns[f"{r}/filtered"] = routed(make_router(r, args.seed).fit(by_generator.data), texts, s_test)
+        columns[f"{r}/filtered+items"] = routed(make_router(r, args.seed).fit(by_item.data), texts, s_test)
     names = list(columns)
     boot = bootstrap_means(np.column_stack([columns[k] for k in names]), args.n_boot, args.seed + 1)
     col = {k: boot[:, i] for i, k in enumerate(names)}
     out = {
         "generators": report.round(4).to_dict(orient="records"),
-        "kept": filtered.generators[["generator", "kept"]].to_dict(orient="records"),
-        "items": {"mixed": len(mixed), "kept": len(filtered.data)},
-        "summary": filtered.summary(),
+        "thresholds": {"self_answer_accuracy": f"{FILTER_SELF} x best", "differentiation": f"{FILTER_DIFF} x best"},
+        "kept": by_generator.generators[["generator", "kept"]].to_dict(orient="records"),
+        "items": {"mixed": len(mixed), "kept_generators": len(by_generator.data), "kept_generators_and_items": len(by_item.data)},
+        "summary": {"generators": by_generator.summary(), "generators+items": by_item.summary()},
         "accuracy": {k: {"acc": round(100 * float(v.mean()), 2), "ci": ci_points(col[k])} for k, v in columns.items()},
-        "gain": {r: {"diff": round(100 * float(columns[f"{r}/filtered"].mean() - columns[f"{r}/unfiltered"].mean()), 2),
-                     "ci": ci_points(col[f"{r}/filtered"] - col[f"{r}/unfiltered"])} for r in QA_ROUTERS},
+        "gain": {f"{r} {v}": {"diff": round(100 * float(columns[f"{r}/{v}"].mean() - columns[f"{r}/unfiltered"].mean()), 2),
+                              "ci": ci_points(col[f"{r}/{v}"] - col[f"{r}/unfiltered"])}
+                 for r in QA_ROUTERS for v in ("filtered", "filtered+items")},
     }
-    print(f"  [{name}] filters: {filtered.summary()}; gains " + ", ".join(f"{r} {v['diff']:+.1f}" for r, v in out["gain"].items()), flush=True)
+    print(f"  [{name}] filters: {by_generator.summary()} / {by_item.summary()}; gains "
+          + ", ".join(f"{k} {v['diff']:+.1f}" for k, v in out["gain"].items()), flush=True)
     return out
 
 
@@ -303,8 +311,14 @@ def markdown(results: dict) -> str:
                       "undifferentiating: a=1.0, 55% of subjects, β=8):", "",
                       "| generator | items | self-answer accuracy | differentiation |", "|---|---|---|---|"]
             lines += [f"| {g['generator']} | {g['items']} | {g['self_answer_accuracy']:.3f} | {g['differentiation']:.3f} |" for g in f["generators"]]
-            lines += ["", f"{f['summary']}.", "", "| router | unfiltered | filtered | gain |", "|---|---|---|---|"]
-            lines += [f"| {q} | {fmt(f['accuracy'][q + '/unfiltered'])} | {fmt(f['accuracy'][q + '/filtered'])} | {fmt(f['gain'][q], 'diff')} |" for q in QA_ROUTERS]
+            lines += ["", f"Thresholds: self-answer accuracy ≥ {FILTER_SELF} × the best generator's, differentiation ≥ "
+                      f"{FILTER_DIFF} × the best's. Generators only: {f['summary']['generators']}. "
+                      f"Generators + items (generator's answer = pool consensus): {f['summary']['generators+items']}.", "",
+                      "| router | unfiltered | filtered (generators) | gain | filtered (generators + items) | gain |",
+                      "|---|---|---|---|---|---|"]
+            lines += [f"| {q} | {fmt(f['accuracy'][q + '/unfiltered'])} | {fmt(f['accuracy'][q + '/filtered'])} | "
+                      f"{fmt(f['gain'][q + ' filtered'], 'diff')} | {fmt(f['accuracy'][q + '/filtered+items'])} | "
+                      f"{fmt(f['gain'][q + ' filtered+items'], 'diff')} |" for q in QA_ROUTERS]
         lines += ["", f"Fit seconds (all levels): {r['fit_seconds']}", ""]
     return "\n".join(lines) + "\n"
 

@@ -63,3 +63,13 @@ def test_filter_keeps_passing_generators_and_items():
 def test_filter_needs_generated_columns(conformance_data):
     with pytest.raises(DataError, match="generator"):
         generator_report(conformance_data)
+
+
+def test_relative_thresholds_scale_with_the_best_generator():
+    data = _data()
+    # absolute 0.9 would drop every generator but "good" (1.0) and "too-easy";
+    # relative 0.9 × best (1.0) is the same here, while relative 0.2 keeps wrong-labels too
+    strict = filter_generated(data, min_self_accuracy=0.9, min_differentiation=0.0, relative=True)
+    loose = filter_generated(data, min_self_accuracy=0.2, min_differentiation=0.0, relative=True, item_self_agreement=False)
+    assert set(strict.data.queries["generator"]) == {"good", "too-easy"}
+    assert set(loose.data.queries["generator"]) == {"good", "too-easy", "wrong-labels"} and len(loose.data) == 60

@@ -39,6 +39,8 @@ def generate(
     filter_items: bool = typer.Option(False, "--filter", help="Keep only generators and items that pass the filters."),
     min_self_accuracy: float = typer.Option(0.5, help="Filter: generator's agreement with the pool consensus."),
     min_differentiation: float = typer.Option(0.05, help="Filter: std of per-model accuracy on a generator's items."),
+    relative: bool = typer.Option(False, "--relative", help="Filter thresholds are fractions of the best generator's values."),
+    keep_disagreeing: bool = typer.Option(False, help="Filter generators only; keep items whose answer differs from the consensus."),
 ) -> None:
     """Generate questions, have every pool model answer them, write queries + outcomes."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -73,7 +75,10 @@ def generate(
     gens, _ = generator_report(data)
     console.print(gens.to_string(index=False, float_format=lambda v: f"{v:.3f}"), highlight=False)
     if filter_items:
-        result = filter_generated(data, min_self_accuracy=min_self_accuracy, min_differentiation=min_differentiation)
+        result = filter_generated(
+            data, min_self_accuracy=min_self_accuracy, min_differentiation=min_differentiation,
+            relative=relative, item_self_agreement=not keep_disagreeing,
+        )
         console.print(result.summary(), highlight=False)
         data = result.data
     data.save(out)

@@ -125,9 +125,19 @@ def filter_generated(
     min_differentiation: float = 0.05,
     item_self_agreement: bool = True,
     min_item_spread: float = 0.0,
+    relative: bool = False,
 ) -> FilterResult:
-    """Keep generators passing both thresholds and, from them, the items that pass."""
+    """Keep generators passing both thresholds and, from them, the items that pass.
+
+    With ``relative=True`` the two generator thresholds are fractions of the best
+    generator's value in ``data`` (e.g. 0.8 × the highest self-answer accuracy): how
+    often a pool's consensus is right depends on the pool, so absolute thresholds that
+    suit a strong pool drop every generator of a weak one.
+    """
     gens, items = generator_report(data)
+    if relative:
+        min_self_accuracy *= float(gens["self_answer_accuracy"].max())
+        min_differentiation *= float(gens["differentiation"].max())
     gens["kept"] = (gens["self_answer_accuracy"] >= min_self_accuracy) & (gens["differentiation"] >= min_differentiation)
     keep = items["generator"].isin(gens.loc[gens["kept"], "generator"])
     if item_self_agreement:
