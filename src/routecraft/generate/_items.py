@@ -21,6 +21,7 @@ from ._toml import GenerationTask
 MAX_SHORT_ANSWER = 100
 _FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*?)\n\s*```\s*$", re.DOTALL)
 _LEADING_LETTER = re.compile(r"^\s*(?:the\s+)?(?:answer\s*(?:is)?\s*[:\-]?\s*)?[\(\[]?([A-Za-z])[\)\]]?(?:[\s.:,)]|$)", re.IGNORECASE)
+_ANSWER_PREFIX = re.compile(r"^\s*(?:the\s+)?(?:final\s+)?answer\s*(?:is)?\s*[:\-]?\s*", re.IGNORECASE)
 _ANSWER_IS = re.compile(r"answer\s*(?:is)?\s*[:\-]?\s*[\(\[]?([A-Z])[\)\]]?(?:[\s.:,)]|$)")
 
 
@@ -138,7 +139,7 @@ def parse_answer(text: str, item: Item) -> str | None:
     """The pool model's answer in the item's format, or None when it gave no usable one."""
     if item.kind == "short":
         first = text.strip().splitlines()[0] if text.strip() else ""
-        return normalise_short(first) or None
+        return normalise_short(_ANSWER_PREFIX.sub("", first)) or None
     valid = LETTERS[: len(item.options)]
     m = _LEADING_LETTER.match(text)
     if m and m.group(1).upper() in valid:
