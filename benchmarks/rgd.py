@@ -130,14 +130,22 @@ def generated_dataset(world: World, pool: list[str], rows: np.ndarray, labels: n
     return relabel(sub, pd.Series(labels, index=world.qids[rows]))
 
 
-def routed(router, texts: list[str], score: np.ndarray) -> np.ndarray:
-    """Per-query gold score of the top-1 model."""
-    q = router.predict_quality(texts)
+def in_pool_order(router, pool: list[str]) -> list[int]:
+    """Column of each pool model in the router's ``models_`` (its order need not be the pool's)."""
+    return [router.models_.index(m) for m in pool]
+
+
+def routed(router, texts: list[str], score: np.ndarray, pool: list[str]) -> np.ndarray:
+    """Per-query gold score of the top-1 model (``score`` columns in ``pool`` order)."""
+    q = router.predict_quality(texts)[:, in_pool_order(router, pool)]
     return score[np.arange(len(texts)), np.argmax(q, axis=1)]
 
 
-def top3(router: CascalRouter, texts: list[str], answers: np.ndarray, gold: np.ndarray) -> np.ndarray:
-    voted, _ = router.vote(texts, answers, k=3)
+def top3(router: CascalRouter, texts: list[str], answers: np.ndarray, gold: np.ndarray, pool: list[str]) -> np.ndarray:
+    """Accuracy of the top-3 vote (``answers`` columns in ``pool`` order)."""
+    aligned = np.empty_like(answers)
+    aligned[:, in_pool_order(router, pool)] = answers
+    voted, _ = router.vote(texts, aligned, k=3)
     return np.array([v is not None and v == g for v, g in zip(voted, gold)], dtype=float)
 
 
@@ -176,9 +184,9 @@ def run_pool(world: World, name: str, pool: list[str], args, rng_seed: int) -> d
             t0 = time.perf_counter()
             router = make_router(r, args.seed).fit(gen)
             fit_s[r] = fit_s.get(r, 0.0) + time.perf_counter() - t0
-            columns[f"{r}@{level}"] = routed(router, texts, s_test)
+            columns[f"{r}@{level}"] = routed(router, texts, s_test, pool)
             if r == "cascal":
-                columns[f"cascal-top3@{level}"] = top3(router, texts, a_test, g_test)
+                columns[f"cascal-top3@{level}"] = top3(router, texts, a_test, g_test, pool)
         print(f"  [{name}] a={level}: " + ", ".join(f"{k.split('@')[0]} {100 * v.mean():.1f}" for k, v in columns.items() if k.endswith(f"@{level}")), flush=True)
     names = list(columns)
     boot = bootstrap_means(np.column_stack([columns[k] for k in names]), args.n_boot, args.seed)
@@ -242,9 +250,9 @@ def run_filters(world: World, name: str, pool: list[str], res: dict, args) -> di
     texts, s_test = res["_texts"], res["_s_test"]
     columns = {}
     for r in QA_ROUTERS:
-        columns[f"{r}/unfiltered"] = routed(make_router(r, args.seed).fit(mixed), texts, s_test)
-        columns[f"{r}/filtered"] = routed(make_router(r, args.seed).fit(by_generator.data), texts, s_test)
-        columns[f"{r}/filtered+items"] = routed(make_router(r, args.seed).fit(by_item.data), texts, s_test)
+        columns[f"{r}/unfiltered"] = routed(make_router(r, args.seed).fit(mixed), texts, s_test, pool)
+        columns[f"{r}/filtered"] = routed(make_router(r, args.seed).fit(by_generator.data), texts, s_test, pool)
+        columns[f"{r}/filtered+items"] = routed(make_router(r, args.seed).fit(by_item.data), texts, s_test, pool)
     names = list(columns)
     boot = bootstrap_means(np.column_stack([columns[k] for k in names]), args.n_boot, args.seed + 1)
     col = {k: boot[:, i] for i, k in enumerate(names)}
