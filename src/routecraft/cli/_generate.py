@@ -28,9 +28,9 @@ def _progress_line(stats) -> str:
 
 @app.command("generate")
 def generate(
-    tasks: Path = typer.Option(..., "--tasks", help="tasks.toml: [[tasks]] with name and description."),
+    tasks: Path = typer.Option(..., "--tasks", help="tasks.toml: one tasks table per task (name, description; optional items, kind, options)."),
     generator: list[str] = typer.Option(..., "--generator", help="Generator name in pool.toml (repeatable)."),
-    pool: Path = typer.Option(..., "--pool", help="pool.toml: [[models]] (and optional [[generators]]) endpoints."),
+    pool: Path = typer.Option(..., "--pool", help="pool.toml: models tables (name, base_url, api_key_env, prices) and optional generators tables."),
     out: Path = typer.Option(..., "--out", help="Directory for the canonical dataset (and the request cache)."),
     cache: Optional[Path] = typer.Option(None, help="Request cache (default OUT/requests.sqlite); rerun to resume."),
     concurrency: int = typer.Option(8, help="Requests in flight at once."),
@@ -40,7 +40,7 @@ def generate(
     min_self_accuracy: float = typer.Option(0.5, help="Filter: generator's agreement with the pool consensus."),
     min_differentiation: float = typer.Option(0.05, help="Filter: std of per-model accuracy on a generator's items."),
     relative: bool = typer.Option(False, "--relative", help="Filter thresholds are fractions of the best generator's values."),
-    keep_disagreeing: bool = typer.Option(False, help="Filter generators only; keep items whose answer differs from the consensus."),
+    keep_disagreeing: bool = typer.Option(False, "--keep-disagreeing", help="Filter generators only; keep items whose answer differs from the consensus."),
 ) -> None:
     """Generate questions, have every pool model answer them, write queries + outcomes."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
