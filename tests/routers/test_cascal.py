@@ -121,3 +121,17 @@ def test_trains_on_real_mmlu_pro_outputs_without_gold():
     q2 = CascalRouter(embedder="hashing").fit(blind).predict_quality(texts)
     np.testing.assert_allclose(q1, q2)
     assert q1.shape == (20, len(data.models))
+
+
+def test_evaluates_under_threshold_and_cost_policies_like_any_router():
+    from routecraft.evaluate import train_and_evaluate
+    from routecraft.policy import CostPolicy
+
+    data = conformance_dataset(answers=True)
+    run = train_and_evaluate(data, [CascalRouter(embedder="hashing")], seed=0, n_boot=50)
+    (result,) = run.results
+    assert result["apgr"] is not None and np.isfinite(result["apgr"])
+    r = CascalRouter(embedder="hashing").fit(data)
+    q = r.predict_quality(data.texts[:5])
+    cost = data.cost_matrix(r.models_)[:5]
+    assert CostPolicy(0.0).decide(q, cost).tolist() == q.argmax(axis=1).tolist()
