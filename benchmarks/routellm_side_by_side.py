@@ -60,7 +60,7 @@ from routecraft.data import (
     split_dataset,
 )
 from routecraft.embed import make_embedder
-from routecraft.embed._base import Embedder
+from _lookup import LookupEmbedder  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 from routecraft.evaluate import evaluate_routers
 from routecraft.routers import make_router
 from routecraft.routers._base import Router
@@ -116,21 +116,6 @@ def log(msg: str) -> None:
 
 
 # --------------------------------------------------------------------------- plumbing
-class LookupEmbedder(Embedder):
-    """Precomputed vectors looked up by text: both libraries see the same embeddings and
-    no router's timing includes embedding."""
-
-    name = "lookup"
-
-    def __init__(self, texts: list[str], vectors: np.ndarray) -> None:
-        self.dim = int(vectors.shape[1])
-        self.row = {t: i for i, t in enumerate(texts)}
-        self.vectors = vectors.astype(np.float32)
-
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        return self.vectors[[self.row[t] for t in texts]]
-
-
 class ScoreRouter(Router):
     """Fixed P(strong wins) per query id (RouteLLM's scores, or cross-fitted ones), so the
     evaluator scores them exactly like a fitted routecraft router."""

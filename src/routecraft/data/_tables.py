@@ -47,6 +47,7 @@ OUTCOME_COLUMNS = (
     Column("tokens_out", "float", required=False),
     Column("latency_s", "float", required=False),
     Column("answer", "str", required=False),
+    Column("logprob", "float", required=False),
     Column("source", "str", required=False),
 )
 PREFERENCE_COLUMNS = (

@@ -18,30 +18,14 @@ import httpx
 import numpy as np
 
 from .._errors import RoutecraftError
+from .._http import retry_delay, server_message
 from ._base import Embedder
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
-_MAX_RETRY_AFTER_S = 60.0
 
 
 class EmbeddingAPIError(RoutecraftError):
     """An embeddings endpoint failed or answered something that is not an embeddings response."""
-
-
-def _retry_delay(response: httpx.Response | None, backoff: float, attempt: int) -> float:
-    header = response.headers.get("retry-after") if response is not None else None
-    try:
-        return min(float(header), _MAX_RETRY_AFTER_S)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return backoff * 2**attempt
-
-
-def _server_message(response: httpx.Response) -> str:
-    try:
-        error = response.json().get("error")
-        return str(error.get("message", error) if isinstance(error, dict) else error or response.text)[:200]
-    except (ValueError, AttributeError):
-        return response.text[:200]
 
 
 class OpenAIEmbedder(Embedder):
@@ -125,13 +109,13 @@ class OpenAIEmbedder(Embedder):
             else:
                 if response.status_code < 400:
                     return self._parse(response, len(batch))
-                problem = f"HTTP {response.status_code}: {_server_message(response)}"
+                problem = f"HTTP {response.status_code}: {server_message(response)}"
                 if response.status_code != 429 and response.status_code < 500:
                     if response.status_code in (401, 403):
                         problem += f" (is ${self.api_key_env} set to a valid key?)"
                     raise EmbeddingAPIError(f"{self.url}: {problem}")
             if attempt < self.max_retries:
-                time.sleep(_retry_delay(response, self.backoff, attempt))
+                time.sleep(retry_delay(response, self.backoff, attempt))
         raise EmbeddingAPIError(f"{self.url}: {problem} (gave up after {self.max_retries + 1} attempts)")
 
     def _parse(self, response: httpx.Response, n: int) -> np.ndarray:

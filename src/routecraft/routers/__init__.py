@@ -3,6 +3,7 @@
 from ._base import Router, as_queries, pair_score_from_quality
 from ._baselines import AlwaysRouter, BestSingleRouter, OracleRouter, RandomRouter
 from ._bert import BertRouter
+from ._cascal import CascalRouter
 from ._causal_llm import CausalLLMRouter
 from ._knn import KNNRouter
 from ._mf import MatrixFactorizationRouter
@@ -15,6 +16,7 @@ __all__ = [
     "AlwaysRouter",
     "BertRouter",
     "BestSingleRouter",
+    "CascalRouter",
     "CausalLLMRouter",
     "KNNRouter",
     "LogisticRouter",

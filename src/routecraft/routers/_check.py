@@ -34,11 +34,14 @@ _SKILL = {"math": (0.9, 0.3, 0.6), "code": (0.8, 0.2, 0.9), "chat": (0.7, 0.8, 0
 CONFORMANCE_MODELS = ("strong-model", "weak-model", "coder-model")
 
 
-def conformance_dataset(n_per_topic: int = 20, seed: int = 0) -> Dataset:
+def conformance_dataset(n_per_topic: int = 20, seed: int = 0, answers: bool = False) -> Dataset:
     """A small deterministic dataset with query-dependent skill, for conformance checks.
 
     Three models whose accuracy depends on the query's topic, so a router that learns
     anything has signal to learn. Includes both outcomes and derived preferences.
+    With ``answers=True`` outcomes also carry each model's multiple-choice ``answer``
+    (the right letter when it scored 1, else the same plausible wrong letter), for
+    routers that learn from the pool's answers alone.
     """
     rng = np.random.default_rng(seed)
     queries, outcomes = [], []
@@ -50,6 +53,10 @@ def conformance_dataset(n_per_topic: int = 20, seed: int = 0) -> Dataset:
             for model, p in zip(CONFORMANCE_MODELS, _SKILL[topic]):
                 outcomes.append({"query_id": qid, "model": model, "score": float(rng.random() < p), "source": "gold"})
     out = pd.DataFrame(outcomes)
+    if answers:
+        gold = out["query_id"].map(lambda q: "ABCD"[int(q, 16) % 4])
+        wrong = out["query_id"].map(lambda q: "ABCD"[(int(q, 16) + 1) % 4])
+        out["answer"] = gold.where(out["score"] == 1.0, wrong)
     prefs = outcomes_to_preferences(out, CONFORMANCE_MODELS)
     pool = pd.DataFrame(
         {"model": list(CONFORMANCE_MODELS), "price_in_per_mtok": [10.0, 0.5, 2.0], "price_out_per_mtok": [30.0, 1.5, 6.0]}

@@ -26,6 +26,7 @@ ROUTERS: dict[str, tuple[str, str | None]] = {
     "mf": ("routecraft.routers._mf:MatrixFactorizationRouter", None),
     "bert": ("routecraft.routers._bert:BertRouter", None),
     "causal-llm": ("routecraft.routers._causal_llm:CausalLLMRouter", None),
+    "cascal": ("routecraft.routers._cascal:CascalRouter", "supervision"),
 }
 
 
