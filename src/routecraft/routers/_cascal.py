@@ -28,10 +28,15 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from .._errors import DataError
+from numbers import Real
+
+from .._errors import DataError, ParameterError
 from ..data._dataset import Dataset
 from ..embed._base import DEFAULT_EMBEDDER
 from ._base import EmbeddingRouterMixin, QueryInput, Router, as_queries
+from ._constraints import (
+    EMBEDDER, Interval, StrOptions, fraction, non_negative_real, positive_int, positive_real, seed,
+)
 from ._consensus import answer_matrix, consensus_scores, majority, robust_stats
 from ._niches import (
     assign,
@@ -54,6 +59,33 @@ def _softmax_rows(x: np.ndarray, temperature: float) -> np.ndarray:
 
 class CascalRouter(EmbeddingRouterMixin, Router):
     """Consensus-scored skill niches per subject; see the module docstring for the algorithm."""
+
+    _parameter_constraints = {
+        "embedder": EMBEDDER,
+        "supervision": [StrOptions(set(SUPERVISION))],
+        "min_consensus": fraction("both"),
+        "min_k": positive_int,
+        "max_k": positive_int,
+        "min_silhouette": [Interval(Real, -1, 1, closed="both")],
+        "merge_threshold": non_negative_real,
+        "prune_jaccard": fraction("both"),
+        "k_nearest": positive_int,
+        "distance_temperature": positive_real,
+        "score_temperature": [*positive_real, None],
+        "distance_threshold": [Interval(Real, None, None, closed="neither")],  # < 0: always the global ranking
+        "blend_width": non_negative_real,
+        "tau": positive_real,
+        "random_state": seed,
+    }
+    state_schema = {
+        "centroids": ("f", ("n_centroids", "dim")),
+        "centroid_subject": ("iu", ("n_centroids",)),
+        "cluster_scores": ("f", ("n_centroids", "n_models")),
+        "subject_reps": ("f", ("n_subjects", "dim")),
+        "global_scores": ("f", ("n_models",)),
+        "logprob_median": ("f", ("n_models",)),
+        "logprob_scale": ("f", ("n_models",)),
+    }
 
     def __init__(
         self,
@@ -90,11 +122,12 @@ class CascalRouter(EmbeddingRouterMixin, Router):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        if self.min_k > self.max_k:
+            raise ParameterError(f"CascalRouter: min_k ({self.min_k}) must be ≤ max_k ({self.max_k})")
+
     def _fit(self, data: Dataset) -> None:
-        if self.supervision not in SUPERVISION:
-            raise ValueError(f"supervision must be one of {SUPERVISION}, got {self.supervision!r}")
-        if int(self.k_nearest) < 1:
-            raise ValueError(f"k_nearest must be >= 1, got {self.k_nearest}")
         models = data.models
         if data.outcomes is None:
             raise DataError(f"dataset '{data.name}' has no outcomes table")
