@@ -68,6 +68,8 @@ def evaluate(
     test_size: float = typer.Option(0.3, help="Fraction held out when the data has no split column."),
     seed: int = typer.Option(0, help="Split and bootstrap seed."),
     n_boot: int = typer.Option(1000, help="Bootstrap resamples for confidence intervals."),
+    compare: Optional[list[str]] = typer.Option(
+        None, "--compare", help="Paired difference A - B of two routers of this run, as A:B (repeatable)."),
 ) -> None:
     """Train routers on the train split, evaluate them on the test split, print a table."""
     from ..artifact import load_router
@@ -84,29 +86,43 @@ def evaluate(
         )
     if not specs:
         raise RoutecraftError("give at least one --router NAME or --model ARTIFACT")
-    with status(f"loading {data}") as update:
+    pairs = [parse_compare(c) for c in compare or []]
+    with status(f"loading {data}"):
         dataset = load_dataset(data)
-        run = train_and_evaluate(
-            dataset, specs, seed=seed, test_size=test_size, strong=strong, weak=weak,
-            n_boot=n_boot, on_step=update,
-        )
+    run = train_and_evaluate(
+        dataset, specs, seed=seed, test_size=test_size, strong=strong, weak=weak, n_boot=n_boot, compare=pairs,
+    )
     console.print(str(run.split), highlight=False)
+    print_warnings(run.results)
     console.print(format_results(run.results))
     write_outputs(run.results, json_out=json_out, plots=plots, report=report)
 
 
+def parse_compare(text: str) -> tuple[str, str]:
+    """``"knn:random"`` → ``("knn", "random")``."""
+    a, sep, b = text.partition(":")
+    if not sep or not a or not b:
+        raise RoutecraftError(f"--compare expects A:B (two router names of this run), got {text!r}")
+    return a, b
+
+
+def print_warnings(results: list[dict]) -> None:
+    """Each distinct evaluation warning once, one line each, on stderr."""
+    for w in dict.fromkeys(w for r in results for w in r.get("warnings") or []):
+        err_console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+
+
 def write_outputs(results: list[dict], *, json_out: Path | None, plots: Path | None, report: Path | None) -> None:
-    """Write JSON, plot and HTML report where asked (shared with ``quickstart``)."""
+    """Write JSON, PNG plots and the HTML report where asked (shared with ``quickstart``)."""
     from ..evaluate import plot_results, write_report
 
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(results, indent=2) + "\n")
+        json_out.write_text(json.dumps(results, indent=2, allow_nan=False) + "\n")
         console.print(f"wrote {json_out}")
-    written = []
-    if plots or report:
-        written = plot_results(results, plots or report.parent)
+    if plots:
+        written = plot_results(results, plots)
         console.print(f"wrote {', '.join(map(str, written))}")
     if report:
-        write_report(results, written, report)
-        console.print(f"wrote {report}")
+        write_report(results, report)
+        console.print(f"wrote report {report}")

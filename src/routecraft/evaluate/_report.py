@@ -14,6 +14,7 @@ import html
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from rich import box
 from rich.table import Table
 
 from ._figures import cost_quality_figure, pair_figure
@@ -48,13 +49,16 @@ def format_results(results: Sequence[dict[str, Any]]) -> Table:
     caption = "APGR-RL: RouteLLM's decile APGR; CPT: strong share for 50/80% of the gap; quality of the best-quality pick"
     if priced:
         caption += "; AIQ: RouterBench area under the cost–quality hull"
-    table = Table(title=title, caption=caption)
+    # no vertical rules, one space between columns: eight columns fit an 80-column terminal
+    table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 0))
     columns = [("router", "left"), ("APGR [95% CI]", "right"), ("APGR-RL", "right"), ("CPT50", "right"),
                ("CPT80", "right"), ("quality", "right")]
     if priced:
         columns += [("AIQ", "right"), ("$/1k q", "right")]
+    longest = max((len(str(r["router"])) for r in results), default=6)
     for header, justify in columns:
-        table.add_column(header, justify=justify, no_wrap=True, min_width=len(header))
+        width = min(longest, 24) if header == "router" else len(header)
+        table.add_column(header, justify=justify, no_wrap=header != "router", min_width=width, overflow="fold")
     for r in results:
         row = [
             r["router"],

@@ -420,6 +420,11 @@ def _evaluate_one(name: str, router: Router, test: Dataset, run: _Run, qcut: str
     result["calibration"] = _calibration(routing, run)
     result["per_task"] = _per_task(q, routing, run, qcut)
     result["ci_undefined"] = undefined
+    manifest = getattr(router, "artifact_manifest_", None)
+    if manifest:  # a router loaded from an artifact: its card goes into the report
+        from ..artifact._card import render_card
+
+        result["router_card"] = render_card(manifest)
     return _Evaluated(result, pair_samples, multi, router)
 
 
