@@ -23,14 +23,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 ENV = "ROUTECRAFT_PROGRESS"
 
 
+def _forced() -> bool | None:
+    value = os.environ.get(ENV, "").strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    return None
+
+
 def enabled(console: Console | None = None) -> bool:
     """Whether bars are shown: forced by ``ROUTECRAFT_PROGRESS``, else only on a terminal."""
-    forced = os.environ.get(ENV, "").strip().lower()
-    if forced in ("1", "true", "yes", "on"):
-        return True
-    if forced in ("0", "false", "no", "off"):
-        return False
-    return (console or Console(stderr=True)).is_terminal
+    forced = _forced()
+    return forced if forced is not None else (console or Console(stderr=True)).is_terminal
 
 
 class Bar:
@@ -55,7 +60,7 @@ class Bar:
 @contextlib.contextmanager
 def progress(description: str, total: float | None = None, *, console: Console | None = None) -> Iterator[Bar]:
     """A transient progress bar on stderr for the duration of the block (quiet off a terminal)."""
-    console = console or Console(stderr=True)
+    console = console or Console(stderr=True, force_terminal=True if _forced() else None)
     if not enabled(console):
         yield Bar(None, None)
         return
