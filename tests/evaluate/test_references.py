@@ -169,13 +169,29 @@ def test_pandas2_and_pandas3_edges_really_differ():
     assert differ > 0
 
 
+SCORES = np.array([0.91, 0.12, 0.55, 0.33, 0.78, 0.05, 0.67, 0.41, 0.29, 0.84,
+                   0.18, 0.62, 0.47, 0.95, 0.23, 0.71, 0.36, 0.58, 0.09, 0.88])
+STRONG = np.array([1, 1, 1, 0, 1, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 0, 1, 1], dtype=float)
+WEAK = np.array([0, 1, 1, 0, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 0], dtype=float)
+
+
+def test_apgr_routellm_on_a_fixed_case():
+    expected_apgr, expected_cpt50 = routellm_evaluator(SCORES, STRONG, WEAK, "installed")
+    assert apgr_routellm(SCORES, STRONG, WEAK) == pytest.approx(expected_apgr, abs=1e-12)
+    assert cpt_routellm(SCORES, STRONG, WEAK, 0.5) == pytest.approx(expected_cpt50, abs=1e-12)
+
+
 def test_resampled_routellm_apgr_in_both_modes():
-    """Bootstrap rows (test-order counts) = RouteLLM's evaluator on the materialised resample, both modes."""
+    """Bootstrap rows (test-order counts) = RouteLLM's evaluator on the materialised resample, both modes.
+
+    Rows need not sum to n (a resample of the whole test set restricted to a subset), and the
+    scores are on a coarse grid so ties are common.
+    """
     rng = np.random.default_rng(9)
-    for _ in range(25):
+    for i in range(40):
         n = int(rng.integers(20, 120))
-        s, st, wk = _case(rng, n)
-        counts = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
+        s, st, wk = _case(rng, n, grid=None if i % 2 else 50)
+        counts = np.bincount(rng.integers(0, n, int(rng.integers(n // 2, 2 * n))), minlength=n).astype(float)
         rep = np.repeat(np.arange(n), counts.astype(int))
         for mode, edges in (("pandas3", "installed"), ("pandas2", "pandas2")):
             try:
