@@ -105,7 +105,7 @@ _METRICS = [
     ("arena_score", "Arena", "{:.3f}"),
     ("gap_closed", "gap closed", "{:.2f}"),
 ]
-_PAIRED = [("apgr", "ΔAPGR"), ("aiq", "ΔAIQ"), ("quality_at_equal_cost", "Δquality at its cost"), ("quality", "Δquality")]
+_PAIRED = [("apgr", "ΔAPGR"), ("aiq", "ΔAIQ"), ("quality_at_equal_cost", "Δquality at its $")]
 
 
 def _e(x: Any) -> str:
@@ -156,9 +156,13 @@ def _paired_table(results: Sequence[dict[str, Any]]) -> str:
             ci_html = f"<span class='ci'>[{ci[0]:+.3f}, {ci[1]:+.3f}]</span>" if ci else ""
             cells.append(f"<td class='{cls}'>{d['diff']:+.3f}{ci_html}</td>")
         rows.append(f"<tr><td>{_e(r['router'])}</td>{''.join(cells)}</tr>")
-    head = ["router"] + [f"{t} vs {ref}" for ref, _, t in cols]
-    return (_table(head, rows) + "<p class='meta'>Paired bootstrap: the same resampled queries for every router; "
-            "green/red where the 95% interval excludes 0.</p>")
+    groups = "".join(f"<th colspan='{sum(1 for c in cols if c[0] == ref)}'>router − {_e(ref)}</th>"
+                     for ref in refs if any(c[0] == ref for c in cols))
+    head = "<tr><th></th>" + groups + "</tr><tr><th>router</th>" + "".join(f"<th>{_e(t)}</th>" for _, _, t in cols) + "</tr>"
+    return ("<div class='scroll'><table>" + head + "".join(rows) + "</table></div>"
+            "<p class='meta'>Paired bootstrap: the same resampled queries for every router. "
+            "Δquality at its $: each router's best reachable quality (its hull) at the reference's own spend. "
+            "Green/red where the 95% interval excludes 0.</p>")
 
 
 def _mix_table(results: Sequence[dict[str, Any]]) -> str:
