@@ -18,6 +18,7 @@ import os
 from typing import Iterator
 
 from rich.console import Console
+from rich.errors import LiveError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 ENV = "ROUTECRAFT_PROGRESS"
@@ -65,5 +66,13 @@ def progress(description: str, total: float | None = None, *, console: Console |
         yield Bar(None, None)
         return
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=console, transient=True) as bar:
+    bar = Progress(*columns, console=console, transient=True)
+    try:
+        bar.start()
+    except LiveError:  # a caller's spinner already owns this console's live display: stay quiet
+        yield Bar(None, None)
+        return
+    try:
         yield Bar(bar, bar.add_task(description, total=total))
+    finally:
+        bar.stop()

@@ -38,3 +38,11 @@ def test_environment_forces_either_way(monkeypatch, capsys):
     with progress("embedding 10 texts", total=10) as bar:  # default console: stderr, forced to a terminal
         bar.advance(10)
     assert "embedding 10 texts" in capsys.readouterr().err
+
+
+def test_nested_in_another_live_display_stays_quiet(monkeypatch):
+    monkeypatch.setenv("ROUTECRAFT_PROGRESS", "1")
+    console = Console(file=io.StringIO(), force_terminal=True, width=100)
+    with console.status("outer spinner"):
+        with progress("inner", total=2, console=console) as bar:  # would raise LiveError if started
+            bar.advance(2)
