@@ -172,3 +172,16 @@ def test_browser_harness_sees_errors_and_requests(tmp_path):
     assert ("error", "boom") in seen["console"]
     assert any("undefinedFunction" in e for e in seen["exceptions"])
     assert "http://127.0.0.1:9/x.png" in seen["requests"]
+
+
+def test_saved_router_card_goes_into_the_report(conformance_data, tmp_path):
+    from routecraft.artifact import load_router
+
+    path = tmp_path / "bs.routecraft"
+    BestSingleRouter().fit(conformance_data).save(str(path), metrics={"note": "saved for the report test"})
+    loaded = load_router(path)
+    res = evaluate_routers({"saved": loaded, "random": RandomRouter().fit(conformance_data)}, conformance_data,
+                           reference=conformance_data, n_boot=10)
+    assert "Router card: BestSingleRouter" in res[0]["router_card"] and "router_card" not in res[1]
+    doc = render_report(res, engine="plotly")
+    assert "<h3>Router cards</h3>" in doc and "saved for the report test" in doc
