@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import re
 from pathlib import Path
 
@@ -95,46 +94,6 @@ def test_terminal_table_keeps_headers_and_shows_aiq(results):
         assert title in header, title
     assert f"n={alpha[0]['n_test']} test" in text
     assert "…" not in text
-
-
-def _cli(argv: list[str], capsys) -> tuple[int, str, str]:
-    """Run the CLI in-process through its real entry point (error handler included)."""
-    from routecraft.cli import main
-
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def test_cli_report_from_json_files(results, tmp_path, capsys):
-    a, b = tmp_path / "a.json", tmp_path / "b.json"
-    a.write_text(json.dumps([r for r in results if r["dataset"] == "alpha-set"]))
-    b.write_text(json.dumps([r for r in results if r["dataset"] == "beta-set"]))
-    out = tmp_path / "report.html"
-    code, stdout, stderr = _cli(["report", str(a), str(b), "--out", str(out)], capsys)
-    assert code == 0, stderr
-    assert "2 datasets" in stdout
-    assert list(_sections(out.read_text())) == ["alpha-set", "beta-set"]
-
-
-@pytest.mark.parametrize("content, expected", [
-    ("{not json", "not a JSON file of evaluation results"),
-    ('[{"router": "x"}]', "row 1, field 'dataset'"),
-    ("[1, 2]", "row 1"),
-])
-def test_cli_report_bad_input_is_one_line(tmp_path, capsys, content, expected):
-    bad = tmp_path / "bad.json"
-    bad.write_text(content)
-    code, _, stderr = _cli(["report", str(bad), "--out", str(tmp_path / "r.html")], capsys)
-    assert code == 2
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and str(bad) in lines[0] and expected in lines[0]
-    assert "Traceback" not in stderr
-    assert not (tmp_path / "r.html").exists()
 
 
 def test_report_in_a_headless_browser(results, tmp_path):

@@ -1,13 +1,16 @@
-"""`routecraft evaluate --compare` and its JSON (in-process, through the real entry point)."""
+"""`routecraft evaluate --compare` and `routecraft report` (in-process, through the real entry point)."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from routecraft.cli import main
-from routecraft.routers import conformance_dataset
+from routecraft.data._dataset import Dataset
+from routecraft.evaluate import evaluate_routers
+from routecraft.routers import OracleRouter, RandomRouter, conformance_dataset
 
 
 def _cli(argv, capsys):
@@ -23,6 +26,21 @@ def _cli(argv, capsys):
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
     return conformance_dataset().save(tmp_path_factory.mktemp("data") / "conf")
+
+
+@pytest.fixture(scope="module")
+def results():
+    out = []
+    for name in ("alpha-set", "beta-set"):
+        d = conformance_dataset()
+        data = Dataset(d.queries, d.outcomes, d.preferences, d.pool, meta={**d.meta, "name": name})
+        out += evaluate_routers({"random": RandomRouter().fit(data), "oracle": OracleRouter().fit(data)}, data,
+                                reference=data, n_boot=20)
+    return out
+
+
+def _sections(doc: str) -> list[str]:
+    return re.findall(r"<section class='dataset' id='[^']*'><h2>([^<]*)</h2>", doc)
 
 
 def test_evaluate_compare_writes_paired_differences(data_dir, tmp_path, capsys):
@@ -49,3 +67,30 @@ def test_evaluate_compare_bad_spec_is_one_line(data_dir, capsys):
     code, _, stderr = _cli(["evaluate", "--data", str(data_dir), "--router", "random", "--compare", "random:knn",
                             "--n-boot", "10"], capsys)
     assert code == 2 and "'knn', which is not in this run" in stderr
+
+
+def test_cli_report_from_json_files(results, tmp_path, capsys):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps([r for r in results if r["dataset"] == "alpha-set"]))
+    b.write_text(json.dumps([r for r in results if r["dataset"] == "beta-set"]))
+    out = tmp_path / "report.html"
+    code, stdout, stderr = _cli(["report", str(a), str(b), "--out", str(out)], capsys)
+    assert code == 0, stderr
+    assert "2 datasets" in stdout
+    assert _sections(out.read_text()) == ["alpha-set", "beta-set"]
+
+
+@pytest.mark.parametrize("content, expected", [
+    ("{not json", "not a JSON file of evaluation results"),
+    ('[{"router": "x"}]', "row 1, field 'dataset'"),
+    ("[1, 2]", "row 1"),
+])
+def test_cli_report_bad_input_is_one_line(tmp_path, capsys, content, expected):
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    code, _, stderr = _cli(["report", str(bad), "--out", str(tmp_path / "r.html")], capsys)
+    assert code == 2
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and str(bad) in lines[0] and expected in lines[0]
+    assert "Traceback" not in stderr
+    assert not (tmp_path / "r.html").exists()
