@@ -82,8 +82,10 @@ def test_plots_report_and_table(results, tmp_path):
     assert [p.name for p in paths] == ["pair.png", "cost_quality.png"]
     for p in paths:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    report = write_report(results, paths, tmp_path / "report.html").read_text()
-    assert "data:image/png;base64," in report and "oracle" in report
+    report = write_report(results, tmp_path / "report.html").read_text()
+    assert report.count('class="plotly-graph-div"') == 2 and "oracle" in report
+    legacy = write_report(results, paths, tmp_path / "legacy.html", engine="matplotlib").read_text()
+    assert legacy.count("data:image/png;base64,") == 2  # the old (results, plots, path) call still works
     assert isinstance(format_results(results), Table)
 
 

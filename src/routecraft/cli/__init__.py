@@ -44,6 +44,7 @@ app = typer.Typer(
 from . import _calibrate, _data, _engine, _evaluate, _quickstart  # noqa: E402,F401  (register commands)
 from . import _route  # noqa: E402,F401
 from . import _generate  # noqa: E402,F401
+from . import _report  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -72,8 +72,8 @@ def evaluate(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write results as a JSON list here."),
     plots: Optional[Path] = typer.Option(None, "--plots", help="Write the plots (PNG) into this directory."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
-    strong: Optional[str] = typer.Option(None, help="Strong model for APGR/CPT (default: best single)."),
-    weak: Optional[str] = typer.Option(None, help="Weak model for APGR/CPT (default: cheapest)."),
+    strong: Optional[str] = typer.Option(None, help="Strong model for APGR/CPT (default: best single on the train split)."),
+    weak: Optional[str] = typer.Option(None, help="Weak model for APGR/CPT (default: cheapest on the train split; unpriced: lowest train mean)."),
     test_size: float = typer.Option(0.3, help="Fraction held out when the data has no split column."),
     seed: int = typer.Option(0, help="Split and bootstrap seed."),
     n_boot: int = typer.Option(1000, min=1, help="Bootstrap resamples for confidence intervals."),
@@ -82,6 +82,8 @@ def evaluate(
         None, "--policy",
         help="cost: lam sweep of argmax Q̂ − lam·cost (default for > 2 models); threshold: RouteLLM's strong/weak rule.",
     ),
+    compare: Optional[list[str]] = typer.Option(
+        None, "--compare", help="Paired difference A - B of two routers of this run, as A:B (repeatable)."),
 ) -> None:
     """Train routers on the train split, evaluate them on the test split, print a table."""
     if policy is not None and policy not in ("cost", "threshold"):
@@ -102,39 +104,40 @@ def evaluate(
         )
     if not specs:
         raise RoutecraftError("give at least one --router NAME or --model ARTIFACT")
-    with status(f"loading {data}") as update:
+    pairs = [parse_compare(c) for c in compare or []]
+    with status(f"loading {data}"):  # fitting runs outside the spinner, so its progress bars show
         dataset, prices = load_priced(data, pool)
-        print_notes(dataset)
-        if dataset.outcomes is None and dataset.preferences is not None:
-            from ..evaluate._preference import format_preference_results, train_and_evaluate_preferences
+    print_notes(dataset)
+    if dataset.outcomes is None and dataset.preferences is not None:
+        from ..evaluate._preference import format_preference_results, train_and_evaluate_preferences
 
-            pref_run = train_and_evaluate_preferences(dataset, specs, seed=seed, test_size=test_size, n_boot=n_boot,
-                                                      on_step=update)
-            console.print(str(pref_run.split), highlight=False)
-            console.print(format_preference_results(pref_run.results))
-            if plots or report:
-                err_console.print("note: --plots/--report draw outcome metrics; skipped for preference-only data",
-                                  highlight=False)
-            write_outputs(pref_run.results, json_out=json_out, plots=None, report=None)
-            return
-        chosen = policy or default_policy(len(dataset.models))
-        from ._policies import measured_mean_cost
+        pref_run = train_and_evaluate_preferences(dataset, specs, seed=seed, test_size=test_size, n_boot=n_boot)
+        console.print(str(pref_run.split), highlight=False)
+        console.print(format_preference_results(pref_run.results))
+        if plots or report:
+            err_console.print("note: --plots/--report draw outcome metrics; skipped for preference-only data",
+                              highlight=False)
+        write_outputs(pref_run.results, json_out=json_out, plots=None, report=None)
+        return
+    chosen = policy or default_policy(len(dataset.models))
+    from ._policies import measured_mean_cost
 
-        unpriced = [m for m in prices.unpriced if m not in measured_mean_cost(dataset)]
-        if chosen == "cost" and unpriced:
-            console.print(f"cost policy: leaving out unpriced {', '.join(unpriced)}", highlight=False)
-            dataset = dataset.with_models([m for m in dataset.models if m not in unpriced])
-        holder: dict = {}
+    unpriced = [m for m in prices.unpriced if m not in measured_mean_cost(dataset)]
+    if chosen == "cost" and unpriced:
+        console.print(f"cost policy: leaving out unpriced {', '.join(unpriced)}", highlight=False)
+        dataset = dataset.with_models([m for m in dataset.models if m not in unpriced])
+    holder: dict = {}
 
-        def decision_cost(train):
-            holder["cost"] = expected_cost_from(train)
-            return holder["cost"]
+    def decision_cost(train):
+        holder["cost"] = expected_cost_from(train)
+        return holder["cost"]
 
-        run = train_and_evaluate(
-            dataset, specs, seed=seed, test_size=test_size, strong=strong, weak=weak,
-            n_boot=n_boot, on_step=update, decision_cost=decision_cost if chosen == "cost" else None,
-        )
+    run = train_and_evaluate(
+        dataset, specs, seed=seed, test_size=test_size, strong=strong, weak=weak,
+        n_boot=n_boot, compare=pairs, decision_cost=decision_cost if chosen == "cost" else None,
+    )
     console.print(str(run.split), highlight=False, markup=False)
+    print_warnings(run.results)
     first = run.results[0]
     if first.get("n_excluded_multi"):
         console.print(
@@ -157,21 +160,34 @@ def evaluate(
     write_outputs(run.results, json_out=json_out, plots=plots, report=report)
 
 
+def parse_compare(text: str) -> tuple[str, str]:
+    """``"knn:random"`` → ``("knn", "random")``."""
+    a, sep, b = text.partition(":")
+    if not sep or not a or not b:
+        raise RoutecraftError(f"--compare expects A:B (two router names of this run), got {text!r}")
+    return a, b
+
+
+def print_warnings(results: list[dict]) -> None:
+    """Each distinct evaluation warning once, one line each, on stderr."""
+    for w in dict.fromkeys(w for r in results for w in r.get("warnings") or []):
+        err_console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+
+
 def write_outputs(results: list[dict], *, json_out: Path | None, plots: Path | None, report: Path | None) -> None:
-    """Write JSON, plot and HTML report where asked (shared with ``quickstart``)."""
+    """Write JSON, PNG plots and the HTML report where asked (shared with ``quickstart``)."""
     from ..evaluate import plot_results, write_report
 
     if json_out:
         with user_path(json_out, "write results"):
             json_out.parent.mkdir(parents=True, exist_ok=True)
-            json_out.write_text(json.dumps(results, indent=2) + "\n")
+            json_out.write_text(json.dumps(results, indent=2, allow_nan=False) + "\n")
         console.print(f"wrote {json_out}", markup=False)
-    written = []
-    if plots or report:
-        with user_path(plots or report.parent, "write plots"):
-            written = plot_results(results, plots or report.parent)
+    if plots:
+        with user_path(plots, "write plots"):
+            written = plot_results(results, plots)
         console.print(f"wrote {', '.join(map(str, written))}", markup=False)
     if report:
         with user_path(report, "write the report"):
-            write_report(results, written, report)
-        console.print(f"wrote {report}", markup=False)
+            write_report(results, report)
+        console.print(f"wrote report {report}", markup=False)

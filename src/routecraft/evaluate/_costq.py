@@ -4,8 +4,10 @@
   lam sweep from 0 (quality only) to a lam where every query goes to its cheapest model;
   each lam gives a point (mean USD per query, mean true score).
 - AIQ follows RouterBench's ``evaluation/AIQ.py``: each router's points → their
-  non-decreasing convex hull (upper concave envelope, cut at its highest point, since
-  RouterBench drops every point lower than its predecessor); each hull is extended flat
+  non-decreasing convex hull (upper concave envelope, cut after the *last* point of
+  maximum quality: RouterBench drops only points strictly lower than their predecessor,
+  so a flat top stays and carries the hull out to the router's most expensive point of
+  maximum quality — and with it the shared maximum cost); each hull is extended flat
   to the largest hull cost among the compared routers; AIQ = trapz(hull) / that cost
   (area from the router's cheapest point, normalised by the max cost alone). Where
   several points share a cost the best one is used (RouterBench keeps whichever its
@@ -60,12 +62,18 @@ def ndch(points: np.ndarray) -> np.ndarray:
             hull.pop()
         hull.append((x, y))
     out = np.array(hull)
-    return out[: int(np.argmax(out[:, 1])) + 1]
+    # cut after the last point of maximum quality (RouterBench keeps a flat top)
+    last_max = len(out) - 1 - int(np.argmax(out[::-1, 1]))
+    return out[: last_max + 1]
 
 
 def aiq(points_by_router: dict[str, np.ndarray]) -> dict[str, float | None]:
     """RouterBench's AIQ of each router, all hulls extended to one shared maximum cost."""
-    hulls = {name: ndch(p) for name, p in points_by_router.items()}
+    return aiq_of_hulls({name: ndch(p) for name, p in points_by_router.items()})
+
+
+def aiq_of_hulls(hulls: dict[str, np.ndarray]) -> dict[str, float | None]:
+    """:func:`aiq` from hulls already computed with :func:`ndch`."""
     if not hulls:
         return {}
     max_x = max(float(h[-1, 0]) for h in hulls.values())

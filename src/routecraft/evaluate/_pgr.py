@@ -1,10 +1,13 @@
 """Two-model metrics: the c–PGR curve, APGR (exact and RouteLLM's) and CPT (DESIGN §6).
 
-Everything is computed from query *weights* on data sorted once by routing score:
-the point estimate uses weight 1 per query, and a bootstrap block uses its resample
-counts (B, n). So the point estimate and the 1,000 resamples run the same code, and
-a resample never needs re-sorting — a threshold just cuts the sorted order, and the
-curve is a pair of cumulative sums.
+Everything is computed from query *weights*: the point estimate uses weight 1 per
+query, and a bootstrap block uses its resample counts (B, n), given in **test-set
+order** (the caller's order). :class:`PairData` sorts by routing score once and
+permutes the counts into that order itself, so every router of a run sees the very
+same resampled queries (a paired bootstrap), and a resample never needs re-sorting —
+a threshold just cuts the sorted order, and the curve is a pair of cumulative sums.
+A row's size is its own count total (a resample restricted to the queries that have
+both true scores need not have exactly n of them).
 
 Definitions (route to strong iff score ≥ t):
 - c = fraction routed to strong; r = mean true score of the chosen models;
@@ -13,14 +16,22 @@ Definitions (route to strong iff score ≥ t):
   Within a block of tied scores the straight segment is the expected curve of
   breaking the tie at random.
 - ``apgr_routellm``: RouteLLM's evaluator — thresholds are the ``pd.qcut(scores, 10)``
-  edges of the eval scores (pandas' quantiles, with its round-up of deciles that are
-  not exact in base 2), strong iff score ≥ edge except ``>`` for the last edge; the 11
-  (c, acc) points sorted by c; AUC = trapz(acc, c); APGR = (AUC − r_weak·Δc) /
+  edges of the eval scores, strong iff score ≥ edge except ``>`` for the last edge;
+  the 11 (c, acc) points sorted by c; AUC = trapz(acc, c); APGR = (AUC − r_weak·Δc) /
   ((r_strong − r_weak)·Δc). RouteLLM's qcut raises on duplicate edges (it passes no
   ``duplicates=``); we keep duplicates — its code comment says "including
   duplicates" — which adds zero-width segments and otherwise changes nothing.
+- pandas changed those edges in 3.0: ``qcut`` now asks for the deciles rounded *up*
+  where they are not exact in base 2 (0.1, 0.3, 0.6, 0.7, 0.9 → next float), where
+  pandas 2 asked for ``np.linspace(0, 1, 11)`` as is. When (n − 1)·level is an
+  integer k the pandas-3 edge lands a hair above the k-th score, so that query moves
+  to weak. We follow **pandas 3** (``qcut="pandas3"``, the default, what RouteLLM
+  gives when run today); ``qcut="pandas2"`` reproduces the numbers of RouteLLM's
+  paper-era runs. Both are tested against a transcription of RouteLLM's evaluator.
 - CPT(x): ``exact`` is the smallest c of an attainable threshold with PGR ≥ x;
   ``routellm`` is ``np.interp(r_weak + x·(r_strong − r_weak), acc, c)`` on its 11 points.
+- Undefined is undefined: when strong and weak have the same mean score PGR has no
+  denominator, and APGR, CPT (both kinds) are NaN (``null`` in JSON), never a number.
 """
 
 from __future__ import annotations
@@ -33,11 +44,20 @@ N_BINS = 10
 TOL = 1e-12
 
 
-def qcut_quantiles(q: int = N_BINS) -> np.ndarray:
-    """The quantile levels ``pd.qcut(x, q)`` asks for: linspace, rounded up where not exact in base 2."""
+QCUT_MODES = ("pandas3", "pandas2")
+
+
+def qcut_quantiles(q: int = N_BINS, mode: str = "pandas3") -> np.ndarray:
+    """The quantile levels ``pd.qcut(x, q)`` asks for.
+
+    ``pandas3``: linspace, rounded up where not exact in base 2; ``pandas2``: linspace.
+    """
+    if mode not in QCUT_MODES:
+        raise ValueError(f"qcut mode must be one of {QCUT_MODES}, got {mode!r}")
     levels = np.linspace(0.0, 1.0, q + 1)
-    inexact = q * levels != np.arange(q + 1)
-    levels[inexact] = np.nextafter(levels[inexact], 1.0)
+    if mode == "pandas3":
+        inexact = q * levels != np.arange(q + 1)
+        levels[inexact] = np.nextafter(levels[inexact], 1.0)
     return levels
 
 
@@ -61,46 +81,63 @@ class PairBlock:
     rl_acc: np.ndarray
 
     @property
+    def defined(self) -> np.ndarray:
+        """Rows where PGR has a denominator (strong and weak differ in mean score)."""
+        return self.r_strong != self.r_weak
+
+    def _only_defined(self, values: np.ndarray) -> np.ndarray:
+        return np.where(self.defined, values, np.nan)
+
+    @property
     def apgr(self) -> np.ndarray:
-        return np.trapezoid(self.pgr, self.c, axis=1)
+        with np.errstate(invalid="ignore"):
+            return self._only_defined(np.trapezoid(self.pgr, self.c, axis=1))
 
     @property
     def apgr_routellm(self) -> np.ndarray:
         auc = np.trapezoid(self.rl_acc, self.rl_c, axis=1)
         dc = self.rl_c[:, -1] - self.rl_c[:, 0]
         with np.errstate(divide="ignore", invalid="ignore"):
-            return (auc - self.r_weak * dc) / ((self.r_strong - self.r_weak) * dc)
+            out = (auc - self.r_weak * dc) / ((self.r_strong - self.r_weak) * dc)
+        return np.where(np.isfinite(out), out, np.nan)
 
     def cpt(self, x: float) -> np.ndarray:
         """Smallest attainable c with PGR ≥ x (NaN where PGR is undefined)."""
-        c = np.where(self.pgr >= x - TOL, self.c, np.inf).min(axis=1)
-        return np.where(np.isfinite(c), c, np.nan)
+        with np.errstate(invalid="ignore"):
+            c = np.where(self.pgr >= x - TOL, self.c, np.inf).min(axis=1)
+        return self._only_defined(np.where(np.isfinite(c), c, np.nan))
 
     def cpt_routellm(self, x: float) -> np.ndarray:
         target = self.r_weak + x * (self.r_strong - self.r_weak)
-        return np.array([np.interp(t, acc, c) for t, acc, c in zip(target, self.rl_acc, self.rl_c)])
+        out = np.array([np.interp(t, acc, c) for t, acc, c in zip(target, self.rl_acc, self.rl_c)])
+        return self._only_defined(out)
 
 
 class PairData:
-    """Routing scores and the strong/weak true scores, sorted once by score (ascending)."""
+    """Routing scores and the strong/weak true scores, sorted once by score (ascending).
 
-    def __init__(self, scores: np.ndarray, strong: np.ndarray, weak: np.ndarray) -> None:
+    ``block`` takes weights in the order the scores were given (test-set order) and
+    permutes them itself, so one resample matrix serves every router of a run.
+    """
+
+    def __init__(self, scores: np.ndarray, strong: np.ndarray, weak: np.ndarray, qcut: str = "pandas3") -> None:
         scores = np.asarray(scores, dtype=float)
-        order = np.argsort(scores, kind="stable")
-        self.v = scores[order]
-        self.strong = np.asarray(strong, dtype=float)[order]
-        self.weak = np.asarray(weak, dtype=float)[order]
+        self.order = np.argsort(scores, kind="stable")
+        self.v = scores[self.order]
+        self.strong = np.asarray(strong, dtype=float)[self.order]
+        self.weak = np.asarray(weak, dtype=float)[self.order]
         self.n = len(self.v)
         starts = np.flatnonzero(np.r_[True, self.v[1:] != self.v[:-1]])
         # Cut points of the exact curve in ascending c: "all weak" (k = n), then each distinct score.
         self.cuts = np.r_[self.n, starts[::-1]]
-        self.levels = qcut_quantiles()
+        self.levels = qcut_quantiles(mode=qcut)
 
     def block(self, w: np.ndarray) -> PairBlock:
-        """Curves and metrics for weight rows ``w`` (B, n), each row summing to n."""
-        n = self.n
+        """Curves and metrics for weight rows ``w`` (B, n) in the caller's (test-set) order."""
+        w = np.asarray(w, dtype=float)[:, self.order]
         cw = _prefix(w)
         cg = _prefix(w * (self.strong - self.weak))
+        size = cw[:, -1:]  # resample size of each row (n for the point estimate)
         weak_sum = (w @ self.weak)[:, None]
         total_gain = cg[:, -1:]
         rows = np.arange(len(w))[:, None]
@@ -108,11 +145,12 @@ class PairData:
         def at(k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             """(c, mean score, gain sum) when the queries from sorted position k on go strong.
 
-            Sums are divided by n once, as a plain mean would be, so integer scores give
-            bit-identical accuracies to RouteLLM's ``sum(results) / len(results)``.
+            Sums are divided by the row size once, as a plain mean would be, so integer
+            scores give bit-identical accuracies to RouteLLM's ``sum(results) / len(results)``.
             """
             gain = total_gain - cg[rows, k]
-            return (cw[:, -1:] - cw[rows, k]) / n, (weak_sum + gain) / n, gain
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return (size - cw[rows, k]) / size, (weak_sum + gain) / size, gain
 
         c, quality, gain = at(np.broadcast_to(self.cuts, (len(w), len(self.cuts))))
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -123,9 +161,11 @@ class PairData:
         k[:, -1] = np.searchsorted(self.v, edges[:, -1], side="right")  # last edge: score > edge
         rl_c, rl_acc, _ = at(k)
         order = np.argsort(rl_c, axis=1, kind="stable")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r_weak, r_strong = weak_sum[:, 0] / size[:, 0], (w @ self.strong) / size[:, 0]
         return PairBlock(
-            weak_sum[:, 0] / n,
-            (w @ self.strong) / n,
+            r_weak,
+            r_strong,
             c,
             quality,
             pgr,
@@ -141,17 +181,19 @@ class PairData:
         each row's cumulative counts into its own range.
         """
         n, b = self.n, cw.shape[0]
-        h = (n - 1) * self.levels
+        size = np.maximum(cw[:, -1:], 1.0)  # an empty row gets edges of nothing; its metrics are NaN anyway
+        h = (size - 1) * self.levels[None, :]
         lo = np.floor(h)
         gamma = h - lo
-        lo = np.minimum(lo, n - 1).astype(np.int64)
-        hi = np.minimum(lo + 1, n - 1)
-        offsets = (np.arange(b) * (n + 1))[:, None]
+        lo = np.minimum(lo, size - 1)
+        hi = np.minimum(lo + 1, size - 1)
+        span = float(cw[:, -1].max()) + 1.0 if b else 1.0
+        offsets = (np.arange(b) * span)[:, None]
         flat = (cw[:, 1:] + offsets).ravel()
 
         def value_at_rank(rank: np.ndarray) -> np.ndarray:
-            pos = np.searchsorted(flat, (rank[None, :] + offsets).ravel(), side="right")
-            return self.v[pos.reshape(b, -1) - np.arange(b)[:, None] * n]
+            pos = np.searchsorted(flat, (rank + offsets).ravel(), side="right")
+            return self.v[np.minimum(pos.reshape(b, -1) - np.arange(b)[:, None] * n, n - 1)]
 
         a, z = value_at_rank(lo), value_at_rank(hi)
         diff = z - a
@@ -159,8 +201,8 @@ class PairData:
         return np.where(gamma >= 0.5, z - diff * (1 - gamma), a + diff * gamma)
 
 
-def _point(scores: np.ndarray, strong: np.ndarray, weak: np.ndarray) -> PairBlock:
-    data = PairData(scores, strong, weak)
+def _point(scores: np.ndarray, strong: np.ndarray, weak: np.ndarray, qcut: str = "pandas3") -> PairBlock:
+    data = PairData(scores, strong, weak, qcut=qcut)
     return data.block(np.ones((1, data.n)))
 
 
@@ -175,9 +217,9 @@ def apgr(scores: np.ndarray, strong: np.ndarray, weak: np.ndarray) -> float:
     return float(_point(scores, strong, weak).apgr[0])
 
 
-def apgr_routellm(scores: np.ndarray, strong: np.ndarray, weak: np.ndarray) -> float:
-    """APGR as RouteLLM's evaluator computes it (qcut deciles, trapz)."""
-    return float(_point(scores, strong, weak).apgr_routellm[0])
+def apgr_routellm(scores: np.ndarray, strong: np.ndarray, weak: np.ndarray, qcut: str = "pandas3") -> float:
+    """APGR as RouteLLM's evaluator computes it (qcut deciles, trapz); ``qcut`` picks pandas 3 or 2 edges."""
+    return float(_point(scores, strong, weak, qcut).apgr_routellm[0])
 
 
 def cpt(scores: np.ndarray, strong: np.ndarray, weak: np.ndarray, x: float) -> float:
@@ -185,6 +227,6 @@ def cpt(scores: np.ndarray, strong: np.ndarray, weak: np.ndarray, x: float) -> f
     return float(_point(scores, strong, weak).cpt(x)[0])
 
 
-def cpt_routellm(scores: np.ndarray, strong: np.ndarray, weak: np.ndarray, x: float) -> float:
+def cpt_routellm(scores: np.ndarray, strong: np.ndarray, weak: np.ndarray, x: float, qcut: str = "pandas3") -> float:
     """RouteLLM's CPT: np.interp of the target accuracy on its 11-point curve."""
-    return float(_point(scores, strong, weak).cpt_routellm(x)[0])
+    return float(_point(scores, strong, weak, qcut).cpt_routellm(x)[0])

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from .._errors import DependencyError
+from .._progress import progress
 from ..data._dataset import Dataset
 from ..data._split import SplitReport, split_dataset
 from ..routers._base import Router
@@ -47,6 +48,8 @@ def train_and_evaluate(
     router_params: dict[str, dict[str, Any]] | None = None,
     on_step: Callable[[str], None] | None = None,
     skip_unavailable: bool = False,
+    compare: Sequence[tuple[str, str]] = (),
+    qcut: str = "pandas3",
     decision_cost: Callable[[Dataset], Callable[[Dataset, list], Any]] | None = None,
 ) -> EvaluationRun:
     """Split ``data``, fit every router on train (the oracle on test), evaluate all on test.
@@ -56,6 +59,10 @@ def train_and_evaluate(
     ``skip_unavailable``, a router whose optional extra is not installed is skipped
     (and listed in ``EvaluationRun.skipped``) instead of failing the run. ``decision_cost(train)``
     returns the cost the cost policy decides on (see :func:`evaluate_routers`), learned on train.
+
+    The train split is the evaluator's ``reference``: the default pair, best single and
+    random-mix ends are chosen on it, never on the test set. Fitting and the bootstrap
+    show a progress bar on a terminal.
     """
     from ._runner import evaluate_routers
 
@@ -63,30 +70,38 @@ def train_and_evaluate(
     fitted: dict[str, Router] = {}
     timings: dict[str, float] = {}
     skipped: dict[str, str] = {}
-    for spec in routers:
-        name = _label(spec, set(fitted))
-        router = make_router(spec, **(router_params or {}).get(spec, {})) if isinstance(spec, str) else spec
-        if on_step:
-            on_step(f"fitting {name}")
-        start = time.perf_counter()
-        try:
-            if router.needs_test_labels:
-                router.fit(test)
-            elif not hasattr(router, "models_"):
-                router.fit(train)
-        except DependencyError as exc:
-            if not skip_unavailable:
-                raise
-            skipped[name] = str(exc)
-            continue
-        timings[name] = time.perf_counter() - start
-        fitted[name] = router
+    with progress(f"{data.name}: fitting", total=len(routers)) as bar:
+        for spec in routers:
+            name = _label(spec, set(fitted) | set(skipped))
+            router = make_router(spec, **(router_params or {}).get(spec, {})) if isinstance(spec, str) else spec
+            if on_step:
+                on_step(f"fitting {name}")
+            bar.update(description=f"{data.name}: fitting {name}")
+            start = time.perf_counter()
+            try:
+                if router.needs_test_labels:
+                    router.fit(test)
+                elif not hasattr(router, "models_"):
+                    router.fit(train)
+            except DependencyError as exc:
+                if not skip_unavailable:
+                    raise
+                skipped[name] = str(exc)
+                bar.advance()
+                continue
+            timings[name] = time.perf_counter() - start
+            fitted[name] = router
+            bar.advance()
     if on_step:
         on_step("evaluating")
-    results = evaluate_routers(
-        fitted, test, strong=strong, weak=weak, n_boot=n_boot, seed=seed,
-        decision_cost=None if decision_cost is None else decision_cost(train),
-    )
+    with progress(f"{data.name}: bootstrap ({n_boot} resamples)", total=len(fitted)) as bar:
+        results = evaluate_routers(
+            fitted, test, reference=train, strong=strong, weak=weak, n_boot=n_boot, seed=seed,
+            compare=compare, qcut=qcut,
+            decision_cost=None if decision_cost is None else decision_cost(train),
+            on_progress=lambda step, done, total: bar.update(
+                description=f"{data.name}: {step}", completed=done, total=total),
+        )
     for r in results:
         r["fit_seconds"] = round(timings.get(r["router"], 0.0), 3)
         r["n_train"] = len(train)

@@ -1,73 +1,76 @@
 """PNG plots of evaluation results (matplotlib's Agg renderer: no display needed).
 
+The figures are the ones :mod:`._figures` describes (the HTML report's Plotly
+figures); this module draws those descriptions with matplotlib, the static fallback.
 Figures are built with ``matplotlib.figure.Figure`` directly, not pyplot, so plotting
 neither switches the caller's global backend nor leaks figures; matplotlib is
-imported on first use, keeping ``import routecraft.evaluate`` fast.
-
-- :func:`plot_pair`: strong-call fraction vs quality for several routers on one
-  strong/weak pair, with the random-mix line from all-weak to all-strong and the
-  pair oracle's point.
-- :func:`plot_cost_quality`: mean USD per query vs quality for several routers, with
-  the random-mix line from the cheapest model to the best single model and the oracle.
+imported on first use, keeping ``import routecraft.evaluate`` fast. Legends go to the
+right of the axes, outside them, so they never cover a curve.
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any, Sequence
 
+from ._figures import cost_quality_figure, pair_figure
+
+_MARKERS = {"circle": "o", "star": "*", "diamond": "D", "square": "s"}
+_DASH = {"solid": "-", "dash": "--", "dot": ":", "dashdot": "-."}
 
 
-def _axes():
+def _draw(fig_spec: dict[str, Any]):
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(7, 5)).subplots()
-
-
-def _finish(ax, title: str, xlabel: str, path: str | Path) -> Path:
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("mean true score")
-    ax.set_title(title)
+    layout = fig_spec["layout"]
+    fig = Figure(figsize=(11, 5))
+    ax = fig.subplots()
+    for t in fig_spec["data"]:
+        mode = t.get("mode", "lines")
+        color, dash = t["line"]["color"], _DASH.get(t["line"].get("dash", "solid"), "-")
+        marker = _MARKERS.get(t["marker"].get("symbol", "circle"), "o") if "markers" in mode else None
+        size = t["marker"].get("size", 6) * (1.6 if marker == "*" else 1.0)
+        ax.plot(t["x"], t["y"], linestyle=dash if "lines" in mode else "none", color=color, marker=marker,
+                markersize=size * 0.8 if marker else None, linewidth=t["line"].get("width", 2) * 0.8,
+                alpha=t.get("opacity", 1.0), label=t["name"] if t.get("showlegend", True) else "_nolegend_")
+    ax.set_title(layout["title"]["text"], loc="left", fontsize=11)
+    ax.set_xlabel(layout["xaxis"]["title"]["text"])
+    ax.set_ylabel(layout["yaxis"]["title"]["text"])
+    if "range" in layout["xaxis"]:
+        ax.set_xlim(*layout["xaxis"]["range"])
     ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def figure_png(fig_spec: dict[str, Any], dpi: int = 110) -> bytes:
+    """PNG bytes of a figure description."""
+    buf = io.BytesIO()
+    _draw(fig_spec).savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def _save(fig_spec: dict[str, Any] | None, path: str | Path) -> Path | None:
+    if fig_spec is None:
+        return None
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    ax.figure.tight_layout()
-    ax.figure.savefig(out, format="png", dpi=120)
+    out.write_bytes(figure_png(fig_spec))
     return out
 
 
 def plot_pair(results: Sequence[dict[str, Any]], path: str | Path) -> Path:
     """Strong-call fraction vs quality (exact curves) for results sharing one pair."""
-    first = results[0]
-    ax = _axes()
-    for r in results:
-        curve = r["pgr_curve"]
-        ax.plot(curve["strong_fraction"], curve["quality"], label=f"{r['router']} (APGR {r['apgr']:.3f})")
-    ax.plot([0, 1], [first["weak_quality"], first["strong_quality"]], "k--", lw=1, label="random mix")
-    o = first["pair_oracle"]
-    ax.plot([o["strong_fraction"]], [o["quality"]], "k*", ms=12, label="oracle")
-    title = f"{first['dataset']}: {first['strong']} vs {first['weak']}"
-    return _finish(ax, title, f"fraction of queries sent to {first['strong']}", path)
+    out = _save(pair_figure(results), path)
+    assert out is not None
+    return out
 
 
 def plot_cost_quality(results: Sequence[dict[str, Any]], path: str | Path) -> Path | None:
-    """Cost–quality curves (lam sweeps) for priced results; None when nothing is priced."""
-    priced = [r for r in results if r.get("cost_quality_curve")]
-    if not priced:
-        return None
-    ax = _axes()
-    for r in priced:
-        curve = r["cost_quality_curve"]
-        aiq = f" (AIQ {r['aiq']:.3f})" if r.get("aiq") is not None else ""
-        ax.plot(curve["cost"], curve["quality"], marker=".", label=f"{r['router']}{aiq}")
-    mix = priced[0]["random_mix"]
-    ends = [mix["cheapest"], mix["best_single"]]
-    ax.plot([e["cost"] for e in ends], [e["quality"] for e in ends], "k--", lw=1,
-            label=f"random mix {mix['cheapest']['model']}–{mix['best_single']['model']}")
-    oracle = priced[0]["oracle"]
-    ax.plot([oracle["cost"]], [oracle["quality"]], "k*", ms=12, label="oracle")
-    return _finish(ax, f"{priced[0]['dataset']}: cost vs quality", "mean USD per query", path)
+    """Cost–quality curves (lam sweeps and hulls) for priced results; None when nothing is priced."""
+    return _save(cost_quality_figure(results), path)
 
 
 def plot_results(results: Sequence[dict[str, Any]], directory: str | Path) -> list[Path]:
