@@ -22,7 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-from . import _calibrate, _data, _evaluate, _quickstart  # noqa: E402,F401  (register commands)
+from . import _calibrate, _data, _evaluate, _quickstart, _serve  # noqa: E402,F401  (register commands)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -57,7 +57,7 @@ def train(
 
 @app.command("evaluate")
 def evaluate(
-    data: str = typer.Option(..., "--data", help=DATA_HELP),
+    data: Optional[str] = typer.Option(None, "--data", help=DATA_HELP),
     router: Optional[list[str]] = typer.Option(None, "--router", help="Router name to train and evaluate (repeatable)."),
     model: Optional[list[Path]] = typer.Option(None, "--model", help="Saved router artifact to evaluate (repeatable)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write results as a JSON list here."),
@@ -68,8 +68,16 @@ def evaluate(
     test_size: float = typer.Option(0.3, help="Fraction held out when the data has no split column."),
     seed: int = typer.Option(0, help="Split and bootstrap seed."),
     n_boot: int = typer.Option(1000, help="Bootstrap resamples for confidence intervals."),
+    log: Optional[Path] = typer.Option(None, "--log", help="Summarise a server routing log (routing.db) instead."),
+    bucket: str = typer.Option("hour", "--bucket", help="With --log: time bucket (minute, hour, day)."),
 ) -> None:
     """Train routers on the train split, evaluate them on the test split, print a table."""
+    if log is not None:
+        from ..serve._summary import log_command
+
+        return log_command(log, bucket, json_out)
+    if data is None:
+        raise RoutecraftError("give --data (or --log ROUTING_DB to summarise a server log)")
     from ..artifact import load_router
     from ..data import load_dataset
     from ..evaluate import format_results, train_and_evaluate

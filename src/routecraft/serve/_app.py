@@ -20,12 +20,13 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .._version import __version__
 from ._config import ServerConfig
-from ._engine import Engine, RequestError
+from ._engine import ROLES, Engine, RequestError
+from ._routing import THRESHOLD_PATTERN
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _JSON = "application/json"
@@ -51,35 +52,31 @@ def _error_schema() -> dict:
 
 
 def _request_schema(model_ids: list[str], routers: list[str]) -> dict:
-    text_part = {"type": "object", "required": ["type", "text"],
-                 "properties": {"type": {"const": "text"}, "text": {"type": "string"}}}
+    """The request contract, exactly what :func:`validate_body` and the routing table accept.
+
+    Other fields (temperature, tools, ...) pass through to the upstream, which judges them.
+    """
     message = {
         "type": "object",
-        "required": ["role", "content"],
+        "required": ["role"],
         "properties": {
-            "role": {"enum": ["system", "developer", "user", "assistant"]},
-            "content": {"anyOf": [{"type": "string"}, {"type": "array", "items": text_part}]},
+            "role": {"enum": sorted(ROLES)},
+            "content": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}, {"type": "null"}]},
         },
     }
-    model: dict[str, Any] = {"type": "string", "minLength": 1,
-                             "description": "A policy name, router-<name>-<threshold> (threshold in [0, 1]), or a pool model."}
-    alternatives = [{"enum": model_ids}] if model_ids else []
+    alternatives: list[dict] = [{"enum": model_ids}] if model_ids else []
     if routers:
         names = "|".join(re.escape(r) for r in routers)
-        alternatives.append({"type": "string", "pattern": rf"^router-({names})-(0(\.[0-9]{{1,6}})?|1(\.0{{1,6}})?)$"})
-    if alternatives:
-        model = {**model, "anyOf": alternatives}
+        alternatives.append({"type": "string", "pattern": rf"^router-({names})-({THRESHOLD_PATTERN})$"})
     return {
         "type": "object",
         "required": ["model", "messages"],
         "properties": {
-            "model": model,
+            "model": {"type": "string", "anyOf": alternatives,
+                      "description": "A policy name, router-<name>-<threshold> (a decimal in [0, 1]), or a pool model."},
             "messages": {"type": "array", "minItems": 1, "items": message},
-            "stream": {"type": "boolean"},
-            "max_tokens": {"type": "integer", "minimum": 1},
-            "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+            "stream": {"type": ["boolean", "null"]},
         },
-        "additionalProperties": True,
     }
 
 
@@ -126,7 +123,9 @@ def create_app(config: ServerConfig, transport: httpx.AsyncBaseTransport | None 
     }
     responses["200"] = {
         "description": "The upstream's chat completion (JSON), or its server-sent events when stream is true",
-        "content": {_JSON: {"schema": {"type": "object"}}, "text/event-stream": {"schema": {"type": "string"}}},
+        "content": {_JSON: {"schema": {"type": "object"}}, "text/event-stream": {"schema": {
+            "type": "object", "description": "One server-sent event: a chat.completion.chunk, [DONE], or an error event",
+            "properties": {"event": {"type": "string"}, "data": {"type": "string"}}}}},
     }
 
     @app.post(
@@ -173,7 +172,7 @@ def create_app(config: ServerConfig, transport: httpx.AsyncBaseTransport | None 
     async def healthz() -> dict:
         return {"status": "ok", "circuits": engine.upstreams.states()}
 
-    @app.get("/metrics")
+    @app.get("/metrics", response_class=PlainTextResponse)
     async def metrics() -> Response:
         return Response(engine.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 

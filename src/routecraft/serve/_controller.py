@@ -157,6 +157,7 @@ class Controller:
     def close(self) -> None:
         if self._loop.is_running():
             self._run(self._async.aclose())
+            self._run(self._loop.shutdown_asyncgens())  # finalise httpx's byte iterators on their own loop
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -25,6 +26,9 @@ from ..routers._base import pair_score_from_quality
 from ._config import ModelConfig, PolicyConfig, RouterConfig, ServerConfig
 
 ROUTER_PREFIX = "router-"
+# thresholds in model names: decimals in [0, 1] (RouteLLM's calibrated values look like 0.11593)
+THRESHOLD_PATTERN = r"0(\.[0-9]+)?|1(\.0+)?|\.[0-9]+"
+_THRESHOLD = re.compile(rf"^(?:{THRESHOLD_PATTERN})$")
 CHARS_PER_TOKEN = 4.0  # prompt-token estimate for cost-aware policies (no tokenizer in the request path)
 
 
@@ -224,13 +228,9 @@ class RoutingTable:
         if requested.startswith(ROUTER_PREFIX):
             name, _, raw = requested[len(ROUTER_PREFIX):].rpartition("-")
             if name in self.routers:
-                try:
-                    threshold = float(raw)
-                except ValueError:
-                    threshold = math.nan
-                if not 0.0 <= threshold <= 1.0:
-                    raise UnknownRouteError(f"threshold in {requested!r} must be a number in [0, 1]")
-                return Route(requested, self.routers[name], "threshold", threshold)
+                if not _THRESHOLD.match(raw):
+                    raise UnknownRouteError(f"threshold in {requested!r} must be a decimal number in [0, 1]")
+                return Route(requested, self.routers[name], "threshold", float(raw))
         known = [*self.policies, *(f"router-{r}-<threshold>" for r in self.routers), *self.config.models]
         raise UnknownRouteError(f"model {requested!r} is not served here; known: {', '.join(known)}")
 

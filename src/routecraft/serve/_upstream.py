@@ -65,6 +65,8 @@ class Answer:
     content_type: str = "application/json"
 
     async def close(self) -> None:
+        if self.rest is not None and hasattr(self.rest, "aclose"):
+            await self.rest.aclose()
         if self.response is not None:
             await self.response.aclose()
 
