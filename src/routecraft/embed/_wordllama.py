@@ -82,5 +82,21 @@ class WordLlamaEmbedder(Embedder):
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         model = load_once(("wordllama", FULL_DIM), _load_inference)
+        if len(texts) == 1:
+            return _embed_one(model, texts[0])[:, : self.dim]
         vecs = model.embed(texts, norm=False, batch_size=self.batch_size)
         return vecs[:, : self.dim]
+
+
+def _embed_one(model: Any, text: str) -> np.ndarray:
+    """``model.embed([text], norm=False)`` with the same arithmetic, minus the batch machinery.
+
+    At batch 1, ``encode_batch`` (a thread-pool round trip in ``tokenizers``) costs more than
+    the embedding itself; ``encode`` gives the same ids and mask for a single text (padding
+    to the longest of one pads nothing), and the pooling below is WordLlama's ``avg_pool``.
+    """
+    enc = model.tokenizer.encode(text, add_special_tokens=False)
+    ids = np.array([enc.ids], dtype=np.int32)
+    mask = np.array([enc.attention_mask], dtype=np.float32)
+    np.clip(ids, 0, model.embedding.shape[0] - 1, out=ids)
+    return model.avg_pool(model.embedding[ids], mask)
