@@ -58,8 +58,12 @@ def test_q_hat_matches_the_routers_before_the_fast_path(data, name):
 
 def test_wordllama_single_text_equals_its_batch_embed(data):
     from routecraft.embed._once import load_once
-    from routecraft.embed._wordllama import FULL_DIM, _embed_one, _load_inference
+    from routecraft.embed._wordllama import FULL_DIM, _embed_one, _embed_unpadded, _load_inference
 
     model = load_once(("wordllama", FULL_DIM), _load_inference)
-    for text in data.texts[:20] + ["", " ", "naïve café — 日本語", "a" * 5000]:
+    texts = data.texts[:20] + ["", " ", "naïve café — 日本語", "a" * 5000, "word " * 700]
+    for text in texts:
         assert np.array_equal(_embed_one(model, text), model.embed([text], norm=False))
+    # batches mixing short and very long texts (WordLlama pads them all to the longest)
+    for batch_size in (3, 64):
+        assert np.array_equal(_embed_unpadded(model, texts, batch_size), model.embed(texts, norm=False, batch_size=batch_size))

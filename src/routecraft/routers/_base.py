@@ -26,6 +26,7 @@ from .._errors import DataError, NotFittedError, UnknownModelError
 from ..data._dataset import Dataset
 from ..data._tables import query_id_for
 from ..embed._base import Embedder, make_embedder
+from ._blas import blas_threads_for
 
 QueryInput = Union[Dataset, pd.DataFrame, Sequence[str], str]
 
@@ -98,7 +99,7 @@ class Router(BaseEstimator):
         texts = plain_texts(queries) if isinstance(self, TextRouterMixin) else None
         if texts is not None:  # the server's hot path: no frame for routers that read only the text
             n = len(texts)
-            q = np.asarray(self._predict_texts(texts), dtype=float) if n else None
+            q = np.asarray(self._predict_small(texts), dtype=float) if n else None
         else:
             frame = as_queries(queries)
             n = len(frame)
@@ -179,7 +180,11 @@ class TextRouterMixin:
     """
 
     def _predict(self, queries: pd.DataFrame) -> np.ndarray:
-        return self._predict_texts(queries["query"].tolist())  # type: ignore[attr-defined]
+        return self._predict_small(queries["query"].tolist())
+
+    def _predict_small(self, texts: list[str]) -> np.ndarray:
+        with blas_threads_for(len(texts)):
+            return self._predict_texts(texts)  # type: ignore[attr-defined]
 
 
 class EmbeddingRouterMixin:

@@ -22,32 +22,23 @@ dropped (RouteLLM's design matrix turns it into a one-sided row by overwriting t
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 from scipy import sparse
 from scipy.special import expit
-from threadpoolctl import ThreadpoolController
 
 from .._errors import DataError
 from ..data._augment import dataset_preferences
 from ..data._dataset import Dataset
 from ..embed._base import DEFAULT_EMBEDDER
 from ._base import EmbeddingRouterMixin, QueryInput, Router, TextRouterMixin, as_queries, plain_texts
+from ._blas import blas_threads_for
 from ._bradley_terry import ELO_BASE, ELO_SCALE, LN10, compute_tiers, fit_bradley_terry, to_elo
 from ._pairwise import Battles, encode_battles
 
 # Largest (query batch × training queries) similarity block held in memory at once (float64: 64 MiB).
 _BLOCK_ELEMENTS = 1 << 23
-# Below this many queries the similarity product is a memory-bound matrix-vector
-# product: BLAS threads do not speed it up and, on a busy machine, slow it down 5×.
-_SINGLE_THREAD_BELOW = 16
-
-
-@lru_cache(maxsize=1)
-def _blas() -> ThreadpoolController:
-    return ThreadpoolController()  # inspecting the loaded BLAS libraries costs ~1 ms: once
 
 
 class _PairTable:
@@ -168,7 +159,7 @@ class SWRankingRouter(TextRouterMixin, EmbeddingRouterMixin, Router):
         out = np.empty((len(emb), len(self.models_)))
         for start in range(0, len(emb), step):
             block = emb[start : start + step]
-            with _blas().limit(limits=1 if len(block) < _SINGLE_THREAD_BELOW else None, user_api="blas"):
+            with blas_threads_for(len(block)):
                 sims = block @ train.T  # float32 product, as embedded
             beta = self.pair_table_.strengths(self._weights(sims))
             per_model = beta[:, self.tier_of_model_]
