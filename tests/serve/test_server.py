@@ -7,7 +7,6 @@ import sqlite3
 import time
 
 import httpx
-import numpy as np
 import openai
 import pytest
 

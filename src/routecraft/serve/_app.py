@@ -16,7 +16,7 @@ import re
 import time
 import uuid
 from contextlib import asynccontextmanager
-from typing import Any
+
 
 import httpx
 from fastapi import FastAPI, Request
