@@ -28,6 +28,11 @@ from ._config import ModelConfig, ServerConfig
 from ._metrics import Metrics
 
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+# Attempts in flight at once per model. httpcore's pool scans every connection and waiting
+# request each time one starts or ends, so its cost per request grows with concurrency;
+# past this many, requests wait on an O(1) semaphore instead of inside the pool. Per model,
+# so a hanging upstream only holds its own slots (until its timeout; then its breaker opens).
+MAX_IN_FLIGHT_PER_MODEL = 32
 FAILOVER_STATUS = frozenset({401, 403}) | RETRY_STATUS  # our side's problem: try another model
 MAX_RETRY_AFTER_S = 5.0
 
@@ -97,6 +102,7 @@ class Upstreams:
         self.breakers = {
             name: CircuitBreaker(config.breaker.failures, config.breaker.cooldown_s) for name in config.models
         }
+        self._slots = {name: asyncio.Semaphore(MAX_IN_FLIGHT_PER_MODEL) for name in config.models}
         self.client = httpx.AsyncClient(
             transport=transport,
             limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200, keepalive_expiry=30),
@@ -126,7 +132,8 @@ class Upstreams:
             payload = json.dumps({**body, "model": model.upstream_model}, ensure_ascii=False).encode()
             for attempt in range(model.max_retries + 1):
                 try:
-                    answer = await self._attempt(model, payload, stream)
+                    async with self._slots[name]:
+                        answer = await self._attempt(model, payload, stream)
                 except UpstreamFailure as failure:
                     self.metrics.upstream_errors.labels(name, failure.kind).inc()
                     if failure.retryable and attempt < model.max_retries:
