@@ -127,15 +127,25 @@ def stage(name: str, work: Path, batch_rows: int) -> dict:
 
 
 def evaluate(work: Path, router: str) -> int:
+    """The evaluation suite on the routed Q̂ (not re-predicted), 1,000 paired resamples, pair fixed."""
     from routecraft.artifact import load_router
-    from routecraft.evaluate import evaluate_quality
+    from routecraft.data._dataset import Dataset
+    from routecraft.evaluate import evaluate_routers
 
-    models = list(load_router(str(work / f"{router}.routecraft")).models_)
+    r = load_router(str(work / f"{router}.routecraft"))
+    models = list(r.models_)
+    queries = pd.read_parquet(work / "queries.parquet")
     q = pd.read_parquet(work / f"decisions-{router}-local.parquet", columns=[f"q:{m}" for m in models]).to_numpy()
-    labels = np.load(work / "labels.npy")[:, [[STRONG, WEAK].index(m) for m in models]]
-    kind = load_router(str(work / f"{router}.routecraft")).quality_kind
-    result = evaluate_quality(q, labels, models, quality_kind=kind, strong=STRONG, weak=WEAK, n_boot=1000, seed=0)
-    (work / f"evaluation-{router}.json").write_text(json.dumps(result, default=float))
+    labels = np.load(work / "labels.npy")
+    outcomes = pd.DataFrame({
+        "query_id": np.repeat(queries["query_id"].to_numpy(), 2),
+        "model": np.tile([STRONG, WEAK], len(queries)),
+        "score": labels.reshape(-1),
+    })
+    test = Dataset(queries, outcomes, None, None, meta={"name": "mmlu-varied"})
+    result = evaluate_routers({router: r}, test, strong=STRONG, weak=WEAK, n_boot=1000, seed=0, quality={router: q})[0]
+    keep = {k: result[k] for k in ("apgr", "apgr_ci", "apgr_routellm", "apgr_routellm_ci", "cpt50", "n_boot", "n_test")}
+    (work / f"evaluation-{router}.json").write_text(json.dumps(keep, default=float))
     return len(q)
 
 

@@ -45,6 +45,7 @@ from . import _calibrate, _data, _engine, _evaluate, _quickstart  # noqa: E402,F
 from . import _route  # noqa: E402,F401
 from . import _generate  # noqa: E402,F401
 from . import _report  # noqa: E402,F401
+from . import _serve  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -66,7 +66,7 @@ def train(
 
 @app.command("evaluate")
 def evaluate(
-    data: str = typer.Option(..., "--data", help=DATA_HELP),
+    data: Optional[str] = typer.Option(None, "--data", help=DATA_HELP),
     router: Optional[list[str]] = typer.Option(None, "--router", help="Router name to train and evaluate (repeatable)."),
     model: Optional[list[Path]] = typer.Option(None, "--model", help="Saved router artifact to evaluate (repeatable)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write results as a JSON list here."),
@@ -84,8 +84,16 @@ def evaluate(
     ),
     compare: Optional[list[str]] = typer.Option(
         None, "--compare", help="Paired difference A - B of two routers of this run, as A:B (repeatable)."),
+    log: Optional[Path] = typer.Option(None, "--log", help="Summarise a server routing log (routing.db) instead."),
+    bucket: str = typer.Option("hour", "--bucket", help="With --log: time bucket (minute, hour, day)."),
 ) -> None:
     """Train routers on the train split, evaluate them on the test split, print a table."""
+    if log is not None:
+        from ..serve._summary import log_command
+
+        return log_command(log, bucket, json_out)
+    if data is None:
+        raise RoutecraftError("give --data (or --log ROUTING_DB to summarise a server log)")
     if policy is not None and policy not in ("cost", "threshold"):
         raise RoutecraftError(f"--policy must be one of cost, threshold, got {policy!r}")
     from ..artifact import load_router

@@ -290,6 +290,7 @@ class _MultiResult:
     """Multi-model metrics of one router plus the per-resample values pairing and AIQ need."""
 
     def __init__(self, q: np.ndarray, run: _Run, undefined: dict[str, int]):
+        self._boot_hulls: dict[int, np.ndarray] = {}
         mask = run.complete
         s = run.s[mask]
         c = None if run.c is None else run.c[mask]
@@ -364,7 +365,6 @@ class _MultiResult:
             r["best_single"]["cost"] = _num(point[5])
             r["oracle"]["cost"] = _num(point[4])
         self.result = r
-        self._boot_hulls: dict[int, np.ndarray] = {}
 
     def _hull_intervals(self, r: dict[str, Any], boot: np.ndarray, point: np.ndarray, undefined: dict[str, int]) -> None:
         """Intervals of cost-to-match and quality-at-half-cost; none for cost-to-match when the point never matches."""

@@ -28,6 +28,7 @@ from ..artifact._schema import StateSchema, check_arrays
 from ..data._dataset import Dataset
 from ..data._tables import check_query_lengths, query_id_for
 from ..embed._base import Embedder, make_embedder
+from ._blas import blas_threads_for
 
 QueryInput = Union[Dataset, pd.DataFrame, Sequence[str], str]
 
@@ -56,6 +57,15 @@ def as_queries(queries: QueryInput) -> pd.DataFrame:
     check_query_lengths(texts)
     # object dtype: building Arrow-backed strings costs more than routing one query
     return pd.DataFrame({"query_id": [query_id_for(t) for t in texts], "query": texts}, dtype=object)
+
+
+def plain_texts(queries: QueryInput) -> list[str] | None:
+    """``queries`` as a list of texts when it is a string or a list/tuple of strings, else None."""
+    if isinstance(queries, str):
+        return [queries]
+    if isinstance(queries, (list, tuple)) and all(type(t) is str for t in queries):
+        return list(queries)
+    return None
 
 
 class Router(BaseEstimator):
@@ -101,11 +111,17 @@ class Router(BaseEstimator):
     def predict_quality(self, queries: QueryInput) -> np.ndarray:
         """Q̂ of shape (n_queries, len(models_)) in [0, 1]."""
         self._check_fitted()
-        frame = as_queries(queries)
-        if len(frame) == 0:
+        texts = plain_texts(queries) if isinstance(self, TextRouterMixin) else None
+        if texts is not None:  # the server's hot path: no frame for routers that read only the text
+            n = len(texts)
+            q = np.asarray(self._predict_small(texts), dtype=float) if n else None
+        else:
+            frame = as_queries(queries)
+            n = len(frame)
+            q = np.asarray(self._predict(frame), dtype=float) if n else None
+        if q is None:
             return np.zeros((0, len(self.models_)))
-        q = np.asarray(self._predict(frame), dtype=float)
-        if q.shape != (len(frame), len(self.models_)):
+        if q.shape != (n, len(self.models_)):
             raise RuntimeError(f"{type(self).__name__} returned shape {q.shape}")
         return np.clip(q, 0.0, 1.0)
 
@@ -184,6 +200,23 @@ def pair_score_from_quality(q: np.ndarray, strong: int, weak: int, kind: str) ->
         margin = np.log(qs / (1 - qs)) - np.log(qw / (1 - qw))
         return 1.0 / (1.0 + np.exp(-margin))
     return (1.0 + q[:, strong] - q[:, weak]) / 2.0
+
+
+class TextRouterMixin:
+    """For routers whose Q̂ depends on the query text alone (not its id or other columns).
+
+    They implement ``_predict_texts(texts) -> (n, m)``; :meth:`Router.predict_quality` calls
+    it directly for plain text input, skipping the query frame, whose construction costs
+    more than routing one query. Frames and datasets go through the same method, so both
+    paths give identical Q̂.
+    """
+
+    def _predict(self, queries: pd.DataFrame) -> np.ndarray:
+        return self._predict_small(queries["query"].tolist())
+
+    def _predict_small(self, texts: list[str]) -> np.ndarray:
+        with blas_threads_for(len(texts)):
+            return self._predict_texts(texts)  # type: ignore[attr-defined]
 
 
 class EmbeddingRouterMixin:

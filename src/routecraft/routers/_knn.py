@@ -10,17 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ..data._dataset import Dataset
 from ..embed._base import DEFAULT_EMBEDDER
-from ._base import EmbeddingRouterMixin, Router
+from ._base import EmbeddingRouterMixin, Router, TextRouterMixin
 from ._constraints import EMBEDDER, StrOptions, positive_int
 
 BATCH = 1024  # queries per similarity block: bounds memory at BATCH × n_train floats
 
 
-class KNNRouter(EmbeddingRouterMixin, Router):
+class KNNRouter(TextRouterMixin, EmbeddingRouterMixin, Router):
     """Similarity-weighted mean score of the ``k`` most similar training queries, per model."""
 
     _parameter_constraints = {
@@ -43,8 +42,8 @@ class KNNRouter(EmbeddingRouterMixin, Router):
         self.train_scores_ = data.score_matrix(self.models_)
         self.prior_ = np.nan_to_num(np.nanmean(self.train_scores_, axis=0), nan=0.5)
 
-    def _predict(self, queries: pd.DataFrame) -> np.ndarray:
-        emb = self._embed(queries["query"].tolist())
+    def _predict_texts(self, texts: list[str]) -> np.ndarray:
+        emb = self._embed(texts)
         k = min(int(self.k), len(self.train_embeddings_))
         out = np.empty((len(emb), len(self.models_)))
         known = ~np.isnan(self.train_scores_)

@@ -25,7 +25,6 @@ import math
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy.special import expit, log_expit
 from threadpoolctl import threadpool_limits
 
@@ -33,7 +32,7 @@ from .._errors import DataError
 from ..data._augment import dataset_preferences
 from ..data._dataset import Dataset
 from ..embed._base import DEFAULT_EMBEDDER
-from ._base import EmbeddingRouterMixin, QueryInput, Router, as_queries
+from ._base import EmbeddingRouterMixin, QueryInput, Router, TextRouterMixin, as_queries, plain_texts
 from ._constraints import EMBEDDER, fraction, non_negative_real, positive_int, positive_real, seed
 from ._pairwise import encode_battles
 
@@ -104,7 +103,7 @@ def _loss(params: dict[str, np.ndarray], emb: np.ndarray, win: np.ndarray, lose:
     return float(-(weight * log_expit(z)).sum() / weight.sum())
 
 
-class MatrixFactorizationRouter(EmbeddingRouterMixin, Router):
+class MatrixFactorizationRouter(TextRouterMixin, EmbeddingRouterMixin, Router):
     """Bilinear model–query scores trained on pairwise battles (RouteLLM ``mf``).
 
     Parameters
@@ -236,14 +235,18 @@ class MatrixFactorizationRouter(EmbeddingRouterMixin, Router):
         self.val_loss_ = best_loss if math.isfinite(best_loss) else None
 
     # -------------------------------------------------------------- predict
-    def _predict(self, queries: pd.DataFrame) -> np.ndarray:
-        scores = self.predict_scores(queries)
+    def _predict_texts(self, texts: list[str]) -> np.ndarray:
+        scores = self._scores(texts)
         return expit(scores - scores.mean(axis=1, keepdims=True))
 
     def predict_scores(self, queries: QueryInput) -> np.ndarray:
         """Raw scores s(M, q), shape (n_queries, n_models); differences are BT logits."""
         self._check_fitted()
-        emb = self._embed(as_queries(queries)["query"].tolist()).astype(np.float64)
+        texts = plain_texts(queries)
+        return self._scores(texts if texts is not None else as_queries(queries)["query"].tolist())
+
+    def _scores(self, texts: list[str]) -> np.ndarray:
+        emb = self._embed(texts).astype(np.float64)
         unit, _ = _unit_rows(self.params_["model_embeddings"])
         return (emb @ self.params_["projection"].T) @ (unit * self.params_["readout"]).T
 

@@ -12,12 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .._errors import DataError
 from ..data._dataset import Dataset
 from ..embed._base import DEFAULT_EMBEDDER
-from ._base import EmbeddingRouterMixin, Router
+from ._base import EmbeddingRouterMixin, Router, TextRouterMixin
 from ._constraints import EMBEDDER, non_negative_real, positive_int, positive_real, seed
 
 
@@ -32,7 +31,7 @@ def _labelled_rows(scores: np.ndarray, model: str, j: int) -> np.ndarray:
     return rows
 
 
-class _PerModelRouter(EmbeddingRouterMixin, Router):
+class _PerModelRouter(TextRouterMixin, EmbeddingRouterMixin, Router):
     """Shared fitting loop: embed once, fit one predictor per model, predict with numpy."""
 
     def _fit(self, data: Dataset) -> None:
@@ -41,8 +40,8 @@ class _PerModelRouter(EmbeddingRouterMixin, Router):
         scores = data.score_matrix(self.models_)
         self._fit_models(x, scores)
 
-    def _predict(self, queries: pd.DataFrame) -> np.ndarray:
-        return self._forward(self._embed(queries["query"].tolist()))
+    def _predict_texts(self, texts: list[str]) -> np.ndarray:
+        return self._forward(self._embed(texts))
 
     def _fit_models(self, x: np.ndarray, scores: np.ndarray) -> None:  # pragma: no cover - abstract
         raise NotImplementedError

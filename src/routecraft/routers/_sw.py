@@ -23,34 +23,24 @@ from __future__ import annotations
 
 import math
 import warnings
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy import sparse
 from scipy.special import expit
-from threadpoolctl import ThreadpoolController
 
 from .._errors import DataError
 from ..data._augment import dataset_preferences
 from ..data._dataset import Dataset
 from ..embed._base import DEFAULT_EMBEDDER
-from ._base import EmbeddingRouterMixin, QueryInput, Router, as_queries
+from ._base import EmbeddingRouterMixin, QueryInput, Router, TextRouterMixin, as_queries, plain_texts
+from ._blas import blas_threads_for
 from ._constraints import EMBEDDER, boolean, non_negative_int, positive_int, positive_real
 from ._bradley_terry import ELO_BASE, ELO_SCALE, LN10, compute_tiers, fit_bradley_terry, to_elo
 from ._pairwise import Battles, encode_battles
 
 # Largest (query batch × training queries) similarity block held in memory at once (float64: 64 MiB).
 _BLOCK_ELEMENTS = 1 << 23
-# Below this many queries the similarity product is a memory-bound matrix-vector
-# product: BLAS threads do not speed it up and, on a busy machine, slow it down 5×.
-_SINGLE_THREAD_BELOW = 16
-
-
-@lru_cache(maxsize=1)
-def _blas() -> ThreadpoolController:
-    return ThreadpoolController()  # inspecting the loaded BLAS libraries costs ~1 ms: once
 
 
 class _PairTable:
@@ -75,11 +65,13 @@ class _PairTable:
         shape = (n_queries, pairs.size)
         self.n = sparse.csr_matrix((weight, (query, pair)), shape=shape)
         self.s = sparse.csr_matrix((weight * lo_wins, (query, pair)), shape=shape)
+        # the transposes, once: building them per call cost more than the product at batch 1
+        self.n_t, self.s_t = self.n.T, self.s.T
 
     def strengths(self, query_weights: np.ndarray) -> np.ndarray:
         """β per query (rows of ``query_weights``, one weight per training query) and player."""
-        n = np.asarray((self.n.T @ query_weights.T).T)
-        s = np.asarray((self.s.T @ query_weights.T).T)
+        n = np.asarray((self.n_t @ query_weights.T).T)
+        s = np.asarray((self.s_t @ query_weights.T).T)
         return fit_bradley_terry(n, s, self.lo, self.hi, self.n_players)
 
 
@@ -98,7 +90,7 @@ def _warn_unplayed(models: list[str], battles: Battles) -> None:
         )
 
 
-class SWRankingRouter(EmbeddingRouterMixin, Router):
+class SWRankingRouter(TextRouterMixin, EmbeddingRouterMixin, Router):
     """Similarity-weighted Bradley–Terry ranking (RouteLLM ``sw_ranking``).
 
     Parameters
@@ -182,19 +174,20 @@ class SWRankingRouter(EmbeddingRouterMixin, Router):
     def predict_elo(self, queries: QueryInput) -> np.ndarray:
         """Per-query Elo of every model (n_queries, n_models), centred on 1000 over the pool."""
         self._check_fitted()
-        return self._elo(as_queries(queries))
+        texts = plain_texts(queries)
+        return self._elo(texts if texts is not None else as_queries(queries)["query"].tolist())
 
-    def _predict(self, queries: pd.DataFrame) -> np.ndarray:
-        return expit(LN10 * (self._elo(queries) - ELO_BASE) / ELO_SCALE)
+    def _predict_texts(self, texts: list[str]) -> np.ndarray:
+        return expit(LN10 * (self._elo(texts) - ELO_BASE) / ELO_SCALE)
 
-    def _elo(self, queries: pd.DataFrame) -> np.ndarray:
-        emb = self._embed(queries["query"].tolist())
+    def _elo(self, texts: list[str]) -> np.ndarray:
+        emb = self._embed(texts)
         train = self.train_embeddings_
         step = max(1, _BLOCK_ELEMENTS // max(len(train), 1))
         out = np.empty((len(emb), len(self.models_)))
         for start in range(0, len(emb), step):
             block = emb[start : start + step]
-            with _blas().limit(limits=1 if len(block) < _SINGLE_THREAD_BELOW else None, user_api="blas"):
+            with blas_threads_for(len(block)):
                 sims = block @ train.T  # float32 product, as embedded
             beta = self.pair_table_.strengths(self._weights(sims))
             per_model = beta[:, self.tier_of_model_]
