@@ -109,3 +109,15 @@ def test_word_table_restarts_when_full_and_stays_exact(monkeypatch, queries):
     for _ in range(2):
         np.testing.assert_allclose(cache.mean_pool(texts), _reference(texts), atol=2e-6)
     assert len(cache._index) <= max(40, len({w for t in texts for w in t.split(" ")}))
+
+
+def test_single_text_path_equals_the_batch_path(queries):
+    from routecraft.embed._wordllama import _load_inference
+    from routecraft.embed._wordpieces import WordPieceCache
+
+    texts = list(queries) + EDGE_TEXTS
+    cache = WordPieceCache(_load_inference())
+    batch = cache.mean_pool(texts)
+    one = np.vstack([cache.mean_pool([t]) for t in texts])
+    np.testing.assert_allclose(one, batch, atol=1e-6)
+    np.testing.assert_allclose(one, _reference(texts), atol=2e-6)

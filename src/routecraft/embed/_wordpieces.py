@@ -116,9 +116,24 @@ class WordPieceCache:
             cols = np.fromiter(map(self._index.get, words, repeat(-1)), dtype=np.int64, count=len(words))
         return cols
 
+    def _one(self, text: str) -> np.ndarray:
+        """``mean_pool([text])[0]``, summed in float64 like the batch path."""
+        kind = _kind(text)
+        if kind == FULL:
+            ids = np.clip(np.asarray(self._tok.encode(text, add_special_tokens=False).ids, dtype=np.int64),
+                          0, self._matrix.shape[0] - 1)
+            if len(ids) == 0:
+                return np.zeros(self._matrix.shape[1], dtype=np.float32)
+            return (self._matrix[ids].sum(axis=0, dtype=np.float32) / len(ids)).astype(np.float32)
+        cols = self._columns(_pieces(text) if kind == RUNS else text.split(" "))
+        total = self._sums[cols].sum(axis=0)
+        return (total / max(float(self._counts[cols].sum()), 1.0)).astype(np.float32)
+
     def mean_pool(self, texts: list[str]) -> np.ndarray:
         """Mean of token vectors per text, shape (n, 256), as ``WordLlamaInference.embed(norm=False)``."""
         n, dim = len(texts), self._matrix.shape[1]
+        if n == 1:  # a server's batch: skip the sparse machinery, whose set-up dominates one text
+            return self._one(texts[0])[None, :]
         out = np.zeros((n, dim), dtype=np.float32)
         kinds = np.fromiter(map(_kind, texts), dtype=np.int8, count=n)
         full = np.flatnonzero(kinds == FULL)
