@@ -54,8 +54,8 @@ class TrainOnly(KNNRouter):
         super()._fit(data)
         self.known_ = dict(zip(data.texts, range(len(data))))
 
-    def _predict(self, queries):
-        rows = [self.known_[t] for t in queries["query"]]
+    def _predict_texts(self, texts):
+        rows = [self.known_[t] for t in texts]
         return np.nan_to_num(self.train_scores_[rows], nan=0.5)
 
 
