@@ -25,6 +25,7 @@ ROUTERS: dict[str, tuple[str, str | None]] = {
     "mf": ("routecraft.routers._mf:MatrixFactorizationRouter", None),
     "bert": ("routecraft.routers._bert:BertRouter", None),
     "causal-llm": ("routecraft.routers._causal_llm:CausalLLMRouter", None),
+    "causal": ("routecraft.routers._integrative:IntegrativeRouter", None),
 }
 
 

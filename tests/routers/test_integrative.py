@@ -1,0 +1,171 @@
+"""IntegrativeRouter (``causal``): conformance, artifact round-trip, bias recovery, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from routecraft import DataError, load_router
+from routecraft.data import Dataset
+from routecraft.data._tables import query_id_for
+from routecraft.routers import check_router, make_router
+from routecraft.routers._cate import fit_cate
+from routecraft.routers._integrative import IntegrativeRouter
+
+pytest.importorskip("econml")
+
+TOPICS = {
+    # topic: (P(strong right), P(weak right), judge leniency towards strong)
+    "algebra": (0.9, 0.2, -0.6),
+    "poetry": (0.6, 0.6, 0.6),
+    "history": (0.7, 0.5, 0.0),
+}
+WORDS = {
+    "algebra": "solve equation variable integer polynomial root",
+    "poetry": "write poem rhyme verse sonnet stanza",
+    "history": "empire war century king treaty revolution",
+}
+
+
+def biased_dataset(
+    n_per_topic: int = 120, gold_share: float = 0.25, paired_share: float = 0.0, seed: int = 0, bias: bool = True
+) -> Dataset:
+    """Two models; gold outcomes on some queries, judge preferences on the others.
+
+    The judge's view of the strong model's gain is shifted per topic by the leniency in
+    TOPICS (known truth for the bias), so gold-only sees the truth on few queries and
+    judge-only sees a biased picture on many.
+    """
+    rng = np.random.default_rng(seed)
+    queries, outcomes, prefs = [], [], []
+    for topic, (ps, pw, lean) in TOPICS.items():
+        vocab = WORDS[topic].split()
+        for i in range(n_per_topic):
+            text = f"{topic} question {i}: " + " ".join(rng.choice(vocab, 5))
+            qid = query_id_for(text)
+            queries.append({"query_id": qid, "query": text, "task": topic})
+            gold = rng.random() < gold_share
+            judged = (not gold) or rng.random() < paired_share
+            s, w = float(rng.random() < ps), float(rng.random() < pw)
+            if gold:
+                outcomes += [
+                    {"query_id": qid, "model": "strong", "score": s, "source": "gold"},
+                    {"query_id": qid, "model": "weak", "score": w, "source": "gold"},
+                ]
+            if judged:
+                gain = np.clip((s - w) + (lean if bias else 0.0) + rng.normal(0, 0.3), -1, 1)
+                winner = "a" if rng.random() < (1 + gain) / 2 else "b"
+                prefs.append({"query_id": qid, "model_a": "strong", "model_b": "weak", "winner": winner, "source": "judge"})
+    pool = pd.DataFrame({"model": ["strong", "weak"], "price_in_per_mtok": [10.0, 0.5], "price_out_per_mtok": [30.0, 1.5]})
+    return Dataset(
+        pd.DataFrame(queries), pd.DataFrame(outcomes), pd.DataFrame(prefs) if prefs else None, pool, meta={"name": "biased"}
+    )
+
+
+@pytest.fixture(scope="module")
+def data():
+    return biased_dataset()
+
+
+def true_gain(tasks: np.ndarray) -> np.ndarray:
+    return np.array([TOPICS[t][0] - TOPICS[t][1] for t in tasks])
+
+
+@pytest.mark.parametrize("method", ["dr", "r"])
+def test_conformance(method):
+    check_router(IntegrativeRouter(embedder="hashing", method=method, n_components=8, n_folds=3), data=biased_dataset(40))
+
+
+def test_registry_name():
+    r = make_router("causal", method="r")
+    assert isinstance(r, IntegrativeRouter) and r.method == "r"
+
+
+def test_recovers_known_bias(data):
+    """τ̂ by topic matches the judge's leniency (gold gain − judge gain) in sign and order."""
+    router = IntegrativeRouter(embedder="hashing", n_components=8, n_folds=3).fit(data)
+    tasks = data.queries["task"].to_numpy()
+    tau = router.predict_bias(data)[:, router.model_index("strong")]
+    by_topic = {t: tau[tasks == t].mean() for t in TOPICS}
+    # judge gain is shifted by +lean, so the bias m − η is about −lean (attenuated by the coin flip)
+    assert by_topic["algebra"] > 0.2
+    assert by_topic["poetry"] < -0.2
+    assert by_topic["algebra"] > by_topic["history"] > by_topic["poetry"]
+
+
+def test_beats_preference_only_and_pooling(data):
+    """The corrected gain ranks topics like the gold truth; judge-only and pooled are misled by the bias."""
+    tasks = data.queries["task"].to_numpy()
+    truth = true_gain(tasks)
+
+    def err(method: str) -> float:
+        r = IntegrativeRouter(embedder="hashing", method=method, n_components=8, n_folds=3).fit(data)
+        gain = r.predict_gain(data)[:, r.model_index("strong")]
+        return float(np.mean((gain - truth) ** 2))
+
+    causal, pref, pooled = err("dr"), err("preference"), err("pooled")
+    assert causal < pref and causal < pooled
+
+
+def test_artifact_round_trip_without_econml_state(data, tmp_path):
+    router = IntegrativeRouter(embedder="hashing", method="r", n_components=8, n_folds=3).fit(data)
+    path = router.save(str(tmp_path / "c.routecraft"))
+    loaded = load_router(path)
+    np.testing.assert_allclose(loaded.predict_quality(data), router.predict_quality(data))
+    np.testing.assert_allclose(loaded.predict_bias(data), router.predict_bias(data))
+    assert loaded.reference_ == "weak" and loaded.fit_summary_["strong"]["n_gold"] > 0
+
+
+def test_final_stage_arrays_equal_econml_effect():
+    """The saved linear final stage reproduces econml's own effect() (so no learner needs saving)."""
+    from econml.dr import DRLearner  # noqa: F401  (the learner fit_cate wraps)
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(600, 4))
+    t = (rng.random(600) < 0.2).astype(int)
+    y = x[:, 0] + t * (0.5 * x[:, 1]) + rng.normal(0, 0.1, 600)
+    eff = fit_cate(x, t, y, learner="dr", n_folds=3)
+    assert np.corrcoef(eff(x), x[:, 1])[0, 1] > 0.9
+
+
+def test_out_of_fold_correction(data):
+    a = IntegrativeRouter(embedder="hashing", n_components=8, n_folds=3, correction_folds=3).fit(data)
+    b = IntegrativeRouter(embedder="hashing", n_components=8, n_folds=3).fit(data)
+    qa, qb = a.predict_quality(data), b.predict_quality(data)
+    assert not np.allclose(qa, qb) and np.corrcoef(qa[:, 0], qb[:, 0])[0, 1] > 0.8
+
+
+def test_ppi_needs_paired_items(data):
+    with pytest.raises(DataError, match="both a gold and a judge label"):
+        IntegrativeRouter(embedder="hashing", method="ppi", n_components=8).fit(data)
+    paired = biased_dataset(paired_share=1.0)
+    r = IntegrativeRouter(embedder="hashing", method="ppi", n_components=8).fit(paired)
+    info = r.fit_summary_["strong"]
+    assert info["n_paired"] == info["n_gold"] and 0.0 <= info["ppi_lambda"] <= 1.0
+
+
+def _only(data: Dataset, outcomes: bool, prefs: bool) -> Dataset:
+    return Dataset(data.queries, data.outcomes if outcomes else None, data.preferences if prefs else None, data.pool,
+                   meta={"name": "cut"})
+
+
+def test_errors(data):
+    with pytest.raises(DataError, match="no gold labels"):
+        IntegrativeRouter(embedder="hashing").fit(_only(data, False, True))
+    with pytest.raises(DataError, match="only one label source"):
+        IntegrativeRouter(embedder="hashing").fit(_only(data, True, False))
+    with pytest.raises(DataError, match="method must be one of"):
+        IntegrativeRouter(embedder="hashing", method="magic").fit(data)
+
+
+def test_no_shared_support():
+    """Gold only on algebra, judge only on poetry: the propensity separates them, fit refuses."""
+    full = biased_dataset(gold_share=1.0)
+    out, q = full.outcomes, full.queries
+    algebra = set(q.loc[q["task"] == "algebra", "query_id"])
+    poetry = q.loc[q["task"] == "poetry", "query_id"].tolist()
+    prefs = pd.DataFrame({"query_id": poetry, "model_a": "strong", "model_b": "weak", "winner": "a", "source": "judge"})
+    data = Dataset(q, out[out["query_id"].isin(algebra)].reset_index(drop=True), prefs, full.pool, meta={"name": "split"})
+    with pytest.raises(DataError, match="share no feature support"):
+        IntegrativeRouter(embedder="hashing", n_components=8, n_folds=3).fit(data)
