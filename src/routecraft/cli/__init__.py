@@ -23,6 +23,7 @@ app = typer.Typer(
 )
 
 from . import _calibrate, _data, _evaluate, _quickstart  # noqa: E402,F401  (register commands)
+from . import _inspect_bias  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:

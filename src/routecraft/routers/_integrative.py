@@ -41,7 +41,7 @@ from sklearn.linear_model import RidgeCV
 from .._errors import DataError, UnknownModelError
 from ..data._dataset import Dataset
 from ..embed._base import DEFAULT_EMBEDDER
-from ._base import EmbeddingRouterMixin, Router
+from ._base import EmbeddingRouterMixin, Router, as_queries
 from ._cate import (
     RIDGE_ALPHAS,
     CATE_LEARNERS,
@@ -225,13 +225,7 @@ class IntegrativeRouter(EmbeddingRouterMixin, Router):
 
     # ------------------------------------------------------------- features
     def _fit_pca(self, x: np.ndarray) -> None:
-        from sklearn.decomposition import PCA
-
-        k = int(max(1, min(self.n_components, x.shape[0] - 1, x.shape[1])))
-        pca = PCA(n_components=k, svd_solver="full").fit(x)
-        self.pca_mean_ = pca.mean_.astype(float)
-        self.pca_components_ = pca.components_.astype(float)
-        self.pca_scale_ = np.sqrt(np.maximum(pca.explained_variance_, 1e-12)).astype(float)
+        self.pca_mean_, self.pca_components_, self.pca_scale_ = whitened_pca(x, self.n_components)
 
     def _project(self, x: np.ndarray) -> np.ndarray:
         return ((np.asarray(x, dtype=float) - self.pca_mean_) @ self.pca_components_.T) / self.pca_scale_
@@ -244,8 +238,6 @@ class IntegrativeRouter(EmbeddingRouterMixin, Router):
 
     def predict_bias(self, queries: Any) -> np.ndarray:
         """τ̂(q) per model (gold gain minus judge gain; 0 for the reference and non-causal methods)."""
-        from ._base import as_queries
-
         self._check_fitted()
         z = self._project(self._embed(as_queries(queries)["query"].tolist()))
         return np.clip(z @ self.bias_coef_.T + self.bias_intercept_, -2.0, 2.0)
@@ -272,6 +264,16 @@ class IntegrativeRouter(EmbeddingRouterMixin, Router):
         self.fit_summary_ = state.get("fit_summary_", {})
         for name in self._ARRAYS:
             setattr(self, name, np.asarray(arrays[name], dtype=float))
+
+
+def whitened_pca(x: np.ndarray, n_components: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mean, components, scale) of a PCA whose scores ``(x − mean) @ components.T / scale`` have unit variance."""
+    from sklearn.decomposition import PCA
+
+    k = int(max(1, min(n_components, x.shape[0] - 1, x.shape[1])))
+    pca = PCA(n_components=k, svd_solver="full").fit(x)
+    scale = np.sqrt(np.maximum(pca.explained_variance_, 1e-12))
+    return pca.mean_.astype(float), pca.components_.astype(float), scale.astype(float)
 
 
 def _ridge(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
