@@ -4,6 +4,7 @@ from ._base import Router, as_queries, pair_score_from_quality
 from ._baselines import AlwaysRouter, BestSingleRouter, OracleRouter, RandomRouter
 from ._bert import BertRouter
 from ._causal_llm import CausalLLMRouter
+from ._integrative import IntegrativeRouter
 from ._knn import KNNRouter
 from ._mf import MatrixFactorizationRouter
 from ._per_model import LogisticRouter, MLPRouter
@@ -16,6 +17,7 @@ __all__ = [
     "BertRouter",
     "BestSingleRouter",
     "CausalLLMRouter",
+    "IntegrativeRouter",
     "KNNRouter",
     "LogisticRouter",
     "MLPRouter",
