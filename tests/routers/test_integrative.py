@@ -122,3 +122,24 @@ def test_no_shared_support():
     data = Dataset(q, out[out["query_id"].isin(algebra)].reset_index(drop=True), prefs, full.pool, meta={"name": "split"})
     with pytest.raises(DataError, match="share no feature support"):
         IntegrativeRouter(embedder="hashing", n_components=8, n_folds=3).fit(data)
+
+
+def test_pool_gains_against_the_reference(conformance_data):
+    """Three models: each non-reference model gets its own gain vs the reference (weak-model)."""
+    from routecraft.data._convert import outcomes_to_preferences
+
+    out, q = conformance_data.outcomes, conformance_data.queries
+    judged = set(q["query_id"].iloc[::2])  # half the queries lose their gold grades to a judge
+    prefs = outcomes_to_preferences(out[out["query_id"].isin(judged)], ["strong-model", "weak-model", "coder-model"],
+                                    source="judge")
+    data = Dataset(q, out[~out["query_id"].isin(judged)].reset_index(drop=True), prefs, conformance_data.pool,
+                   meta={"name": "pool"})
+    r = IntegrativeRouter(embedder="hashing", n_components=8, n_folds=3).fit(data)
+    assert r.reference_ == "weak-model" and set(r.fit_summary_) == {"strong-model", "coder-model"}
+    quality = r.predict_quality(data)
+    assert quality.shape == (len(q), 3)
+    np.testing.assert_allclose(quality[:, r.model_index("weak-model")], 0.5)
+    gain = r.predict_gain(data)[:, r.model_index("coder-model")]
+    tasks = q["task"].to_numpy()
+    # coder-model beats weak-model on code (0.9 vs 0.2) but not on chat (0.7 vs 0.8)
+    assert gain[tasks == "code"].mean() > gain[tasks == "chat"].mean() + 0.2

@@ -44,6 +44,7 @@ from ..embed._base import DEFAULT_EMBEDDER
 from ._base import EmbeddingRouterMixin, Router, as_queries
 from ._cate import (
     RIDGE_ALPHAS,
+    TAU_BOUND,
     CATE_LEARNERS,
     LinearEffect,
     cross_fitted_propensity,
@@ -240,7 +241,7 @@ class IntegrativeRouter(EmbeddingRouterMixin, Router):
         """τ̂(q) per model (gold gain minus judge gain; 0 for the reference and non-causal methods)."""
         self._check_fitted()
         z = self._project(self._embed(as_queries(queries)["query"].tolist()))
-        return np.clip(z @ self.bias_coef_.T + self.bias_intercept_, -2.0, 2.0)
+        return np.clip(z @ self.bias_coef_.T + self.bias_intercept_, -TAU_BOUND, TAU_BOUND)
 
     def _predict(self, queries: pd.DataFrame) -> np.ndarray:
         z = self._project(self._embed(queries["query"].tolist()))
