@@ -46,6 +46,7 @@ from . import _route  # noqa: E402,F401
 from . import _generate  # noqa: E402,F401
 from . import _report  # noqa: E402,F401
 from . import _serve  # noqa: E402,F401
+from . import _inspect_bias  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -36,6 +36,21 @@ def _label(spec: "str | Router", taken: set[str]) -> str:
     return name
 
 
+def gold_truth(test: Dataset) -> Dataset:
+    """The test set scored by its gold outcomes only, when outcomes mix gold and cheap (judge) sources.
+
+    A dataset for the causal router (DESIGN §7) may carry judge-graded outcomes; those are
+    training signal, never the truth a router is evaluated against.
+    """
+    out = test.outcomes
+    if out is None or "source" not in out.columns:
+        return test
+    gold = out["source"].fillna("gold").eq("gold")
+    if gold.all() or not gold.any():
+        return test
+    return test._derive(outcomes=out[gold.to_numpy()].reset_index(drop=True))
+
+
 def train_and_evaluate(
     data: Dataset,
     routers: Sequence["str | Router"],
@@ -67,6 +82,7 @@ def train_and_evaluate(
     from ._runner import evaluate_routers
 
     train, test, report = split_dataset(data, test_size=test_size, seed=seed)
+    test = gold_truth(test)
     fitted: dict[str, Router] = {}
     timings: dict[str, float] = {}
     skipped: dict[str, str] = {}

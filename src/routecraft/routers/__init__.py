@@ -5,6 +5,7 @@ from ._baselines import AlwaysRouter, BestSingleRouter, OracleRouter, RandomRout
 from ._bert import BertRouter
 from ._cascal import CascalRouter
 from ._causal_llm import CausalLLMRouter
+from ._integrative import IntegrativeRouter
 from ._knn import KNNRouter
 from ._mf import MatrixFactorizationRouter
 from ._per_model import LogisticRouter, MLPRouter
@@ -18,6 +19,7 @@ __all__ = [
     "BestSingleRouter",
     "CascalRouter",
     "CausalLLMRouter",
+    "IntegrativeRouter",
     "KNNRouter",
     "LogisticRouter",
     "MLPRouter",

@@ -27,6 +27,7 @@ ROUTERS: dict[str, tuple[str, str | None]] = {
     "bert": ("routecraft.routers._bert:BertRouter", None),
     "causal-llm": ("routecraft.routers._causal_llm:CausalLLMRouter", None),
     "cascal": ("routecraft.routers._cascal:CascalRouter", "supervision"),
+    "causal": ("routecraft.routers._integrative:IntegrativeRouter", None),
 }
 
 

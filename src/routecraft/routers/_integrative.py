@@ -1,0 +1,286 @@
+"""`IntegrativeRouter` (registry ``causal``): scarce gold labels + abundant biased judge labels.
+
+Meta-Router (Zhang et al., arXiv 2509.25535; DESIGN §7, METHODS §A). For every model m
+of the pool and a reference model (default: the cheapest), the router learns the gold
+quality gain m(q) = E[score_m − score_ref | q]. Gold labels (T = 1) are few; judge or
+crowd labels (T = 0) are many but biased: their mean is η(q) ≠ m(q). The bias
+τ(q) = m(q) − η(q) is a CATE with the label source as the treatment, estimated by
+econml's cross-fitted DR- or R-learner with clipped propensities (the propensity is
+what handles a 1 % gold share). The cheap labels are corrected, ỹ = y + τ̂(q), and the
+gain regressor is fit on gold ∪ corrected.
+
+``method`` selects the estimator; the non-causal ones are the baselines of the same
+harness (same features, same gain regressor), so comparisons isolate the labels:
+
+- ``"dr"`` / ``"r"``: the integrative router (DR- or R-learner bias correction);
+- ``"ppi"``: prediction-powered (PPI++) rectified ridge on items that carry both labels;
+- ``"gold"``: gold labels only (fit it on all-gold data for the all-gold oracle);
+- ``"preference"``: judge labels only; ``"pooled"``: gold ∪ raw judge labels.
+
+Features are the embedder's vectors reduced by a whitened PCA (as the reference code
+uses 50 principal components), so the ridge penalties are on a common scale.
+
+Q̂[:, m] = (1 + m̂_m(q)) / 2 — for binary scores the probability that m beats the
+reference, ties counted half — and Q̂[:, ref] = ½, so ``quality_kind = "win_prob"`` and
+every policy, calibration, artifact and the server use it unchanged.
+
+Persistence: only what prediction needs is saved, as arrays — the PCA (mean, components,
+scale), the gain regressor's and the bias model's coefficients. The econml learners are
+not saved: their final stage is a ridge whose coefficients are those arrays, and their
+nuisance models are not needed after training.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import RidgeCV
+
+from .._errors import DataError, UnknownModelError
+from ..data._dataset import Dataset
+from ..embed._base import DEFAULT_EMBEDDER
+from ._base import EmbeddingRouterMixin, Router, as_queries
+from ._cate import (
+    RIDGE_ALPHAS,
+    TAU_BOUND,
+    CATE_LEARNERS,
+    LinearEffect,
+    cross_fitted_propensity,
+    fit_cate,
+    propensity_auc,
+)
+from ._gain_labels import GainLabels, check_sources, default_reference, gain_labels
+from ._ppi import ppi_ridge
+
+METHODS = ("dr", "r", "ppi", "gold", "preference", "pooled")
+
+
+class IntegrativeRouter(EmbeddingRouterMixin, Router):
+    """Meta-Router: quality gain from gold labels plus bias-corrected judge labels.
+
+    Parameters
+    ----------
+    embedder: query embedder spec.
+    method: ``"dr"``, ``"r"``, ``"ppi"``, ``"gold"``, ``"preference"`` or ``"pooled"`` (module doc).
+    reference: the model gains are measured against (default: cheapest in the pool).
+    n_components: PCA dimensions of the features (whitened).
+    n_folds: cross-fitting folds of the econml learners (grouped by query).
+    min_propensity: propensities are clipped to [min_propensity, 1 − min_propensity].
+    correction_folds: 0 corrects each judge label with the full-sample τ̂; K ≥ 2 uses an
+        out-of-fold τ̂ (K extra CATE fits) so no judge label is corrected by a bias model
+        that saw its own pseudo-outcome.
+    max_propensity_auc: refuse to fit when the propensity separates the sources this well
+        (cross-fitted ROC AUC): then they share no feature support and τ is not identified.
+    seed: folds and solvers.
+    """
+
+    quality_kind = "win_prob"
+    learns_from = ("outcomes", "preferences")
+
+    def __init__(
+        self,
+        embedder: str = DEFAULT_EMBEDDER,
+        method: str = "dr",
+        reference: str | None = None,
+        n_components: int = 32,
+        n_folds: int = 5,
+        min_propensity: float = 0.01,
+        correction_folds: int = 0,
+        max_propensity_auc: float = 0.98,
+        seed: int = 0,
+    ) -> None:
+        self.embedder = embedder
+        self.method = method
+        self.reference = reference
+        self.n_components = n_components
+        self.n_folds = n_folds
+        self.min_propensity = min_propensity
+        self.correction_folds = correction_folds
+        self.max_propensity_auc = max_propensity_auc
+        self.seed = seed
+
+    # ------------------------------------------------------------------ fit
+    def _fit(self, data: Dataset) -> None:
+        if self.method not in METHODS:
+            raise DataError(f"IntegrativeRouter method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        models = data.models
+        reference = self.reference if self.reference is not None else default_reference(data)
+        if reference not in models:
+            raise UnknownModelError(f"reference model {reference!r} is not in dataset '{data.name}' ({', '.join(models)})")
+        others = [m for m in models if m != reference]
+        if not others:
+            raise DataError(f"dataset '{data.name}' has one model; the causal router needs a pool of two or more")
+        labels = [gain_labels(data, m, reference) for m in others]
+        self._check_labels(data, labels)
+
+        x = self._fit_embedder(data.texts)
+        used = np.unique(np.concatenate([np.concatenate([lab.gold_rows, lab.cheap_rows]) for lab in labels]))
+        self._fit_pca(x[used])
+        z = self._project(x)
+
+        k = self.pca_components_.shape[0]
+        self.models_, self.reference_ = models, reference
+        self.gain_coef_ = np.zeros((len(models), k))
+        self.gain_intercept_ = np.zeros(len(models))
+        self.bias_coef_ = np.zeros((len(models), k))
+        self.bias_intercept_ = np.zeros(len(models))
+        self.fit_summary_: dict[str, dict[str, Any]] = {}
+        for lab in labels:
+            j = models.index(lab.model)
+            coef, intercept, bias, info = self._fit_model(z, lab)
+            self.gain_coef_[j], self.gain_intercept_[j] = coef, intercept
+            self.bias_coef_[j], self.bias_intercept_[j] = bias.coef, bias.intercept
+            self.fit_summary_[lab.model] = info
+
+    def _check_labels(self, data: Dataset, labels: list[GainLabels]) -> None:
+        if self.method in CATE_LEARNERS + ("ppi",):
+            check_sources(data, labels)
+        need_gold = self.method in ("gold", "pooled", "ppi") + CATE_LEARNERS
+        for lab in labels:
+            n_gold, n_cheap = lab.gold_rows.size, lab.cheap_rows.size
+            if need_gold and n_gold == 0 and self.method != "pooled":
+                raise DataError(f"model {lab.model!r} has no gold gain labels against {lab.reference!r} in '{data.name}'")
+            if self.method == "preference" and n_cheap == 0:
+                raise DataError(f"model {lab.model!r} has no judge/crowd labels against {lab.reference!r} in '{data.name}'")
+            if self.method == "pooled" and n_gold + n_cheap == 0:
+                raise DataError(f"model {lab.model!r} has no gain labels against {lab.reference!r} in '{data.name}'")
+            if self.method == "ppi" and lab.paired_rows.size < 2:
+                raise DataError(
+                    f"method 'ppi' needs queries carrying both a gold and a judge label; model {lab.model!r} "
+                    f"has {lab.paired_rows.size} in '{data.name}'"
+                )
+
+    def _fit_model(
+        self, z: np.ndarray, lab: GainLabels
+    ) -> tuple[np.ndarray, float, LinearEffect, dict[str, Any]]:
+        info: dict[str, Any] = {
+            "n_gold": int(lab.gold_rows.size),
+            "n_cheap": int(lab.cheap_rows.size),
+            "n_paired": int(lab.paired_rows.size),
+        }
+        zero = LinearEffect(np.zeros(z.shape[1]), 0.0)
+        zg, zc = z[lab.gold_rows], z[lab.cheap_rows]
+        if self.method == "gold":
+            return (*_ridge(zg, lab.gold_y), zero, info)
+        if self.method == "preference":
+            return (*_ridge(zc, lab.cheap_y), zero, info)
+        if self.method == "pooled":
+            return (*_ridge(np.vstack([zg, zc]), np.concatenate([lab.gold_y, lab.cheap_y])), zero, info)
+        if self.method == "ppi":
+            return self._fit_ppi(z, lab, info, zero)
+
+        xs = np.vstack([zg, zc])
+        t = np.concatenate([np.ones(len(zg), dtype=int), np.zeros(len(zc), dtype=int)])
+        y = np.concatenate([lab.gold_y, lab.cheap_y])
+        groups = np.concatenate([lab.gold_rows, lab.cheap_rows])
+        e = cross_fitted_propensity(xs, t, groups, self.n_folds, self.seed)
+        auc = propensity_auc(e, t)
+        info["propensity_auc"] = round(auc, 4)
+        if auc >= self.max_propensity_auc:
+            raise DataError(
+                f"gold and judge labels of {lab.model!r} vs {lab.reference!r} share no feature support "
+                f"(propensity AUC {auc:.3f} >= {self.max_propensity_auc}): the judge's bias is not identified; "
+                "grade some queries like the judged ones with gold"
+            )
+        kw = dict(learner=self.method, n_folds=self.n_folds, min_propensity=self.min_propensity, seed=self.seed)
+        bias = fit_cate(xs, t, y, groups=groups, **kw)
+        tau_cheap = bias(zc)
+        if self.correction_folds >= 2:
+            tau_cheap = self._out_of_fold_tau(xs, t, y, groups, len(zg), kw)
+        corrected = lab.cheap_y + tau_cheap
+        info["mean_tau"] = round(float(tau_cheap.mean()), 4)
+        coef, intercept = _ridge(xs, np.concatenate([lab.gold_y, corrected]))
+        return coef, intercept, bias, info
+
+    def _out_of_fold_tau(
+        self, xs: np.ndarray, t: np.ndarray, y: np.ndarray, groups: np.ndarray, n_gold: int, kw: dict[str, Any]
+    ) -> np.ndarray:
+        """τ̂ at each cheap row from a CATE fit on the other folds (folds by query, stratified by source)."""
+        from sklearn.model_selection import StratifiedGroupKFold
+
+        tau = np.zeros(len(t))
+        splitter = StratifiedGroupKFold(n_splits=int(self.correction_folds), shuffle=True, random_state=self.seed)
+        for train, test in splitter.split(xs, t, groups):
+            if t[train].sum() < 2 or (1 - t[train]).sum() < 2:
+                raise DataError(f"correction_folds={self.correction_folds} leaves a fold without both sources")
+            tau[test] = fit_cate(xs[train], t[train], y[train], groups=groups[train], **kw)(xs[test])
+        return tau[n_gold:]
+
+    def _fit_ppi(
+        self, z: np.ndarray, lab: GainLabels, info: dict[str, Any], zero: LinearEffect
+    ) -> tuple[np.ndarray, float, LinearEffect, dict[str, Any]]:
+        paired = lab.paired_rows
+        gold = pd.Series(lab.gold_y, index=lab.gold_rows)
+        cheap = pd.Series(lab.cheap_y, index=lab.cheap_rows)
+        unlabelled = np.setdiff1d(lab.cheap_rows, paired)
+        alpha = RidgeCV(alphas=RIDGE_ALPHAS).fit(z[lab.cheap_rows], lab.cheap_y).alpha_
+        coef, intercept, lam = ppi_ridge(
+            z[paired], gold.loc[paired].to_numpy(), cheap.loc[paired].to_numpy(),
+            z[unlabelled], cheap.loc[unlabelled].to_numpy(), alpha=float(alpha),
+        )
+        info["ppi_lambda"] = round(lam, 4)
+        info["gold_unpaired_unused"] = int(lab.gold_rows.size - paired.size)
+        return coef, intercept, zero, info
+
+    # ------------------------------------------------------------- features
+    def _fit_pca(self, x: np.ndarray) -> None:
+        self.pca_mean_, self.pca_components_, self.pca_scale_ = whitened_pca(x, self.n_components)
+
+    def _project(self, x: np.ndarray) -> np.ndarray:
+        return ((np.asarray(x, dtype=float) - self.pca_mean_) @ self.pca_components_.T) / self.pca_scale_
+
+    # -------------------------------------------------------------- predict
+    def predict_gain(self, queries: Any) -> np.ndarray:
+        """m̂(q): each model's predicted gold gain over the reference, in [−1, 1] (reference column 0)."""
+        q = self.predict_quality(queries)
+        return 2.0 * q - 1.0
+
+    def predict_bias(self, queries: Any) -> np.ndarray:
+        """τ̂(q) per model (gold gain minus judge gain; 0 for the reference and non-causal methods)."""
+        self._check_fitted()
+        z = self._project(self._embed(as_queries(queries)["query"].tolist()))
+        return np.clip(z @ self.bias_coef_.T + self.bias_intercept_, -TAU_BOUND, TAU_BOUND)
+
+    def _predict(self, queries: pd.DataFrame) -> np.ndarray:
+        z = self._project(self._embed(queries["query"].tolist()))
+        gain = np.clip(z @ self.gain_coef_.T + self.gain_intercept_, -1.0, 1.0)
+        gain[:, self.models_.index(self.reference_)] = 0.0
+        return (1.0 + gain) / 2.0
+
+    # ---------------------------------------------------------- persistence
+    _ARRAYS = ("pca_mean_", "pca_components_", "pca_scale_", "gain_coef_", "gain_intercept_", "bias_coef_", "bias_intercept_")
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        state, arrays = super()._get_state()
+        state["reference_"] = self.reference_
+        state["fit_summary_"] = self.fit_summary_
+        arrays.update({name: getattr(self, name) for name in self._ARRAYS})
+        return state, arrays
+
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        super()._set_state(state, arrays)
+        self.reference_ = state["reference_"]
+        self.fit_summary_ = state.get("fit_summary_", {})
+        for name in self._ARRAYS:
+            setattr(self, name, np.asarray(arrays[name], dtype=float))
+
+
+def whitened_pca(x: np.ndarray, n_components: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mean, components, scale) of a PCA whose scores ``(x − mean) @ components.T / scale`` have unit variance."""
+    from sklearn.decomposition import PCA
+
+    k = int(max(1, min(n_components, x.shape[0] - 1, x.shape[1])))
+    # eigen-decomposition of the d×d covariance: exact, and far cheaper than an SVD of n×d when n ≫ d
+    pca = PCA(n_components=k, svd_solver="covariance_eigh").fit(x)
+    scale = np.sqrt(np.maximum(pca.explained_variance_, 1e-12))
+    return pca.mean_.astype(float), pca.components_.astype(float), scale.astype(float)
+
+
+def _ridge(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Ridge regression with the penalty chosen by efficient leave-one-out CV (a constant for < 3 rows)."""
+    if len(y) < 3:
+        return np.zeros(x.shape[1]), float(np.mean(y)) if len(y) else 0.0
+    reg = RidgeCV(alphas=RIDGE_ALPHAS).fit(x, y)
+    return np.asarray(reg.coef_, dtype=float), float(reg.intercept_)
