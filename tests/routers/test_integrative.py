@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from routecraft._errors import ParameterError
 from routecraft import DataError, load_router
 from routecraft.data import Dataset
 from routecraft.routers import check_router, make_router
@@ -108,7 +109,7 @@ def test_errors(data):
         IntegrativeRouter(embedder="hashing").fit(_only(data, False, True))
     with pytest.raises(DataError, match="only one label source"):
         IntegrativeRouter(embedder="hashing").fit(_only(data, True, False))
-    with pytest.raises(DataError, match="method must be one of"):
+    with pytest.raises(ParameterError, match="'method' parameter of IntegrativeRouter must be a str among"):
         IntegrativeRouter(embedder="hashing", method="magic").fit(data)
 
 

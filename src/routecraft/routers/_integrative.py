@@ -32,16 +32,18 @@ nuisance models are not needed after training.
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import RidgeCV
 
-from .._errors import DataError, UnknownModelError
+from .._errors import DataError, ParameterError, UnknownModelError
 from ..data._dataset import Dataset
 from ..embed._base import DEFAULT_EMBEDDER
 from ._base import EmbeddingRouterMixin, Router, as_queries
+from ._constraints import EMBEDDER, Interval, StrOptions, non_negative_int, positive_int, seed
 from ._cate import (
     RIDGE_ALPHAS,
     TAU_BOUND,
@@ -79,6 +81,27 @@ class IntegrativeRouter(EmbeddingRouterMixin, Router):
     quality_kind = "win_prob"
     learns_from = ("outcomes", "preferences")
 
+    _parameter_constraints = {
+        "embedder": EMBEDDER,
+        "method": [StrOptions(set(METHODS))],
+        "reference": [str, None],
+        "n_components": positive_int,
+        "n_folds": [Interval(Integral, 2, None, closed="left")],
+        "min_propensity": [Interval(Real, 0, 0.5, closed="neither")],
+        "correction_folds": non_negative_int,  # 0 (off) or ≥ 2; see _validate_params
+        "max_propensity_auc": [Interval(Real, 0.5, 1, closed="right")],
+        "seed": seed,
+    }
+    state_schema = {
+        "pca_mean_": ("f", ("dim",)),
+        "pca_components_": ("f", ("n_components", "dim")),
+        "pca_scale_": ("f", ("n_components",)),
+        "gain_coef_": ("f", ("n_models", "n_components")),
+        "gain_intercept_": ("f", ("n_models",)),
+        "bias_coef_": ("f", ("n_models", "n_components")),
+        "bias_intercept_": ("f", ("n_models",)),
+    }
+
     def __init__(
         self,
         embedder: str = DEFAULT_EMBEDDER,
@@ -102,9 +125,12 @@ class IntegrativeRouter(EmbeddingRouterMixin, Router):
         self.seed = seed
 
     # ------------------------------------------------------------------ fit
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        if self.correction_folds == 1:
+            raise ParameterError("IntegrativeRouter: correction_folds must be 0 (off) or ≥ 2, got 1")
+
     def _fit(self, data: Dataset) -> None:
-        if self.method not in METHODS:
-            raise DataError(f"IntegrativeRouter method must be one of {', '.join(METHODS)}, got {self.method!r}")
         models = data.models
         reference = self.reference if self.reference is not None else default_reference(data)
         if reference not in models:
