@@ -5,6 +5,11 @@ from ._baselines import AlwaysRouter, BestSingleRouter, OracleRouter, RandomRout
 from ._bert import BertRouter
 from ._causal_llm import CausalLLMRouter
 from ._knn import KNNRouter
+from ._cluster import ClusterRouter
+from ._crossfit import CalibratedRouter, StackedRouter
+from ._irt import OutcomeIRTRouter
+from ._knn_learned import LearnedKNNRouter
+from ._lgbm import LightGBMRouter
 from ._mf import MatrixFactorizationRouter
 from ._per_model import LogisticRouter, MLPRouter
 from ._sw import SWRankingRouter
@@ -17,6 +22,12 @@ __all__ = [
     "BestSingleRouter",
     "CausalLLMRouter",
     "KNNRouter",
+    "CalibratedRouter",
+    "ClusterRouter",
+    "LearnedKNNRouter",
+    "LightGBMRouter",
+    "OutcomeIRTRouter",
+    "StackedRouter",
     "LogisticRouter",
     "MLPRouter",
     "MatrixFactorizationRouter",

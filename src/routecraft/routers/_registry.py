@@ -25,6 +25,12 @@ ROUTERS: dict[str, tuple[str, str | None]] = {
     "mf": ("routecraft.routers._mf:MatrixFactorizationRouter", None),
     "bert": ("routecraft.routers._bert:BertRouter", None),
     "causal-llm": ("routecraft.routers._causal_llm:CausalLLMRouter", None),
+    "lightgbm": ("routecraft.routers._lgbm:LightGBMRouter", None),
+    "irt": ("routecraft.routers._irt:OutcomeIRTRouter", None),
+    "cluster": ("routecraft.routers._cluster:ClusterRouter", "n_clusters"),
+    "knn-learned": ("routecraft.routers._knn_learned:LearnedKNNRouter", None),
+    "calibrated": ("routecraft.routers._crossfit:CalibratedRouter", "router"),
+    "stack": ("routecraft.routers._crossfit:StackedRouter", None),
 }
 
 
