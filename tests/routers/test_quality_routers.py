@@ -24,12 +24,18 @@ from routecraft.routers import (
 )
 from routecraft.routers._features import QueryFeaturizer, length_features
 
-pytest.importorskip("lightgbm")
+try:
+    import lightgbm  # noqa: F401
+
+    HAS_LIGHTGBM = True
+except ImportError:  # the [boost] extra
+    HAS_LIGHTGBM = False
+needs_lightgbm = pytest.mark.skipif(not HAS_LIGHTGBM, reason="needs the [boost] extra (lightgbm)")
 
 ROUTERS = [
     ClusterRouter(embedder="tfidf"),
     LearnedKNNRouter(embedder="tfidf"),
-    LightGBMRouter(embedder="tfidf"),
+    pytest.param(LightGBMRouter(embedder="tfidf"), marks=needs_lightgbm),
     OutcomeIRTRouter(embedder="tfidf"),
     CalibratedRouter(router="knn", embedder="tfidf", n_folds=3),
     CalibratedRouter(router="logistic", method="platt", embedder="tfidf", n_folds=2),
@@ -37,7 +43,7 @@ ROUTERS = [
 ]
 
 
-@pytest.mark.parametrize("router", ROUTERS, ids=lambda r: type(r).__name__ + getattr(r, "method", ""))
+@pytest.mark.parametrize("router", ROUTERS, ids=lambda r: type(r).__name__ + getattr(r, "method", "") + getattr(r, "router", ""))
 def test_new_routers_conform(router):
     check_router(router)
 
@@ -46,7 +52,11 @@ def _topic_rows(data: Dataset, topic: str) -> np.ndarray:
     return np.flatnonzero(data.queries["task"].to_numpy() == topic)
 
 
-@pytest.mark.parametrize("router", [LightGBMRouter(embedder="tfidf", min_child_samples=5), OutcomeIRTRouter(embedder="tfidf")], ids=type)
+@pytest.mark.parametrize(
+    "router",
+    [pytest.param(LightGBMRouter(embedder="tfidf", min_child_samples=5), marks=needs_lightgbm), OutcomeIRTRouter(embedder="tfidf")],
+    ids=type,
+)
 def test_outcome_learners_learn_topic_skill(router, conformance_data):
     # conformance skills: math strong 0.9 / weak 0.3, chat weak 0.8 > coder 0.7
     q = router.fit(conformance_data).predict_quality(conformance_data)
@@ -57,6 +67,7 @@ def test_outcome_learners_learn_topic_skill(router, conformance_data):
     assert q[chat, w].mean() > q[math, w].mean() + 0.2
 
 
+@needs_lightgbm
 def test_lightgbm_state_is_its_text_model_not_a_pickle(conformance_data, tmp_path):
     path = LightGBMRouter(embedder="tfidf").fit(conformance_data).save(str(tmp_path / "r.routecraft"))
     with zipfile.ZipFile(path) as zf:

@@ -202,6 +202,10 @@ class StackedRouter(_CrossFittedRouter):
 
     def _fit_combiner(self, oof: list[np.ndarray], scores: np.ndarray) -> None:
         m = scores.shape[1]
+        seen = np.isfinite(scores)
+        # out-of-fold Brier score of each base router over every observed cell: which base a
+        # cross-validated choice on the training set would pick
+        self.oof_brier_ = np.array([float(np.mean((q[seen] - scores[seen]) ** 2)) for q in oof])
         self.weights_ = np.zeros((m, len(oof)))
         self.intercept_ = np.zeros(m)
         for j in range(m):
@@ -215,11 +219,11 @@ class StackedRouter(_CrossFittedRouter):
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         state, arrays = super()._get_state()
-        return state, {**arrays, "weights": self.weights_, "intercept": self.intercept_}
+        return state, {**arrays, "weights": self.weights_, "intercept": self.intercept_, "oof_brier": self.oof_brier_}
 
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         super()._set_state(state, arrays)
-        self.weights_, self.intercept_ = arrays["weights"], arrays["intercept"]
+        self.weights_, self.intercept_, self.oof_brier_ = arrays["weights"], arrays["intercept"], arrays["oof_brier"]
 
 
 class CalibratedRouter(_CrossFittedRouter):
@@ -270,9 +274,6 @@ class CalibratedRouter(_CrossFittedRouter):
                 kx, ky = np.array([a]), np.array([b])
             knots_x.append(np.asarray(kx, dtype=float))
             knots_y.append(np.asarray(ky, dtype=float))
-        self._set_knots(knots_x, knots_y)
-
-    def _set_knots(self, knots_x: list[np.ndarray], knots_y: list[np.ndarray]) -> None:
         self.knots_x_, self.knots_y_ = knots_x, knots_y
 
     def _combine(self, q: list[np.ndarray]) -> np.ndarray:
@@ -294,4 +295,5 @@ class CalibratedRouter(_CrossFittedRouter):
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         super()._set_state(state, arrays)
         m = len(self.models_)
-        self._set_knots([arrays[f"knots_x.{j}"] for j in range(m)], [arrays[f"knots_y.{j}"] for j in range(m)])
+        self.knots_x_ = [arrays[f"knots_x.{j}"] for j in range(m)]
+        self.knots_y_ = [arrays[f"knots_y.{j}"] for j in range(m)]

@@ -8,9 +8,11 @@ cheap signals to the embedding:
   has thrown the length away.
 - ``task``: the probability of each training task label (``queries.task``: MMLU
   subject, LLMRouter task, RouterArena source...). Routing-time queries carry no task
-  label, so the label is *predicted* from the embedding by a multinomial logistic
-  regression fitted on the training queries; the router then learns per-task skill
-  from a feature it can compute on any query. Datasets without a ``task`` column (or
+  label, so the label is *predicted* from the embedding: a softmax over the cosine
+  to each task's training centroid (temperature ``TASK_TEMPERATURE``), a nearest-centroid
+  classifier that costs one product to fit and to apply (a multinomial logistic
+  regression over 50–80 labels cost seconds per fit, times every cross-fitting fold).
+  The router then learns per-task skill from a feature it can compute on any query. Datasets without a ``task`` column (or
   with one label) get no task features.
 
 The featuriser is plain state (classes, coefficients) so routers save it as JSON +
@@ -25,6 +27,7 @@ import numpy as np
 
 FEATURE_SETS = ("embedding", "embedding+length", "embedding+task", "embedding+length+task")
 MAX_TASKS = 64  # more labels than this are source ids, not tasks: keep the most frequent
+TASK_TEMPERATURE = 0.05
 
 
 def length_features(texts: Sequence[str]) -> np.ndarray:
@@ -59,11 +62,12 @@ class QueryFeaturizer:
         rows = np.flatnonzero(np.isin(labels, list(keep)))
         if len(keep) < 2:
             return self
-        from sklearn.linear_model import LogisticRegression
-
-        clf = LogisticRegression(C=1.0, max_iter=300).fit(emb[rows], labels[rows])
-        self.task_classes = [str(c) for c in clf.classes_]
-        self.task_coef, self.task_intercept = clf.coef_.astype(np.float64), clf.intercept_.astype(np.float64)
+        classes = sorted(keep)
+        centroids = np.stack([emb[rows][labels[rows] == c].astype(np.float64).mean(axis=0) for c in classes])
+        norms = np.linalg.norm(centroids, axis=1, keepdims=True)
+        self.task_classes = [str(c) for c in classes]
+        self.task_coef = centroids / np.where(norms == 0, 1.0, norms) / TASK_TEMPERATURE
+        self.task_intercept = np.zeros(len(classes))
         return self
 
     def transform(self, emb: np.ndarray, texts: Sequence[str]) -> np.ndarray:

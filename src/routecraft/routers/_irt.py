@@ -77,12 +77,12 @@ class OutcomeIRTRouter(FeatureRouterMixin, EmbeddingRouterMixin, Router):
         embedder: str = DEFAULT_EMBEDDER,
         features: str = "embedding+length+task",
         dim: int = 32,
-        epochs: int = 200,
-        lr: float = 3e-3,
+        epochs: int = 100,
+        lr: float = 1e-2,
         weight_decay: float = 1e-4,
         batch_size: int = 256,
         val_fraction: float = 0.1,
-        patience: int = 10,
+        patience: int = 5,
         random_state: int = 0,
     ) -> None:
         self.embedder = embedder

@@ -6,6 +6,11 @@ need no thresholding) on the queries that model has a score for. Trees split on
 single embedding coordinates, length and predicted-task features, which catches
 interactions a linear probe cannot ("long maths prompts") at a small cost.
 
+The embedding part of the features is first reduced to its top ``n_components``
+principal directions (fitted on the training queries): trees split on one coordinate
+at a time, so a few dense directions carry more per split than 256 raw coordinates,
+and histogram construction, the cost of training, shrinks in proportion.
+
 LightGBM is the maintained library for this (extra ``boost``). Boosters persist as
 LightGBM's own text model format inside the JSON state: a text dump of the trees,
 not a pickle. Training uses one thread and ``deterministic=True``, so a refit with
@@ -46,6 +51,8 @@ class LightGBMRouter(FeatureRouterMixin, EmbeddingRouterMixin, Router):
     n_estimators, learning_rate, num_leaves, min_child_samples, subsample,
     colsample_bytree, reg_lambda : LightGBM settings; the defaults are deliberately
         small and regularised (a few thousand rows per model is typical).
+    n_components : principal components kept of the embedding (None: the raw embedding).
+    max_bin : histogram bins per feature.
     random_state : seeds LightGBM's bagging and feature sampling.
 
     Example
@@ -65,6 +72,8 @@ class LightGBMRouter(FeatureRouterMixin, EmbeddingRouterMixin, Router):
         subsample: float = 0.8,
         colsample_bytree: float = 0.5,
         reg_lambda: float = 1.0,
+        n_components: int | None = 32,
+        max_bin: int = 63,
         random_state: int = 0,
     ) -> None:
         self.embedder = embedder
@@ -76,6 +85,8 @@ class LightGBMRouter(FeatureRouterMixin, EmbeddingRouterMixin, Router):
         self.subsample = subsample
         self.colsample_bytree = colsample_bytree
         self.reg_lambda = reg_lambda
+        self.n_components = n_components
+        self.max_bin = max_bin
         self.random_state = random_state
 
     def _params(self) -> dict[str, Any]:
@@ -88,6 +99,7 @@ class LightGBMRouter(FeatureRouterMixin, EmbeddingRouterMixin, Router):
             "bagging_freq": 1 if self.subsample < 1 else 0,
             "feature_fraction": float(self.colsample_bytree),
             "lambda_l2": float(self.reg_lambda),
+            "max_bin": int(self.max_bin),
             "seed": int(self.random_state),
             "num_threads": 1,
             "deterministic": True,
@@ -99,6 +111,18 @@ class LightGBMRouter(FeatureRouterMixin, EmbeddingRouterMixin, Router):
         lgb = _lightgbm()
         self.models_ = data.models
         x = self._fit_features(data)
+        d = self.embedder_.dim
+        emb = x[:, :d].astype(np.float64)
+        self.pca_mean_ = emb.mean(axis=0)
+        if self.n_components is None or int(self.n_components) >= d:
+            self.pca_components_ = np.eye(d)
+        else:
+            _, _, vt = np.linalg.svd(emb - self.pca_mean_, full_matrices=False)
+            k = min(int(self.n_components), vt.shape[0])
+            # fix each direction's sign (largest |loading| positive): SVD signs are arbitrary
+            signs = np.sign(vt[np.arange(k), np.abs(vt[:k]).argmax(axis=1)])
+            self.pca_components_ = vt[:k] * signs[:, None]
+        x = self._reduce(x)
         scores = data.score_matrix(self.models_)
         boosters, constants = [], []
         for j, model in enumerate(self.models_):
@@ -120,8 +144,12 @@ class LightGBMRouter(FeatureRouterMixin, EmbeddingRouterMixin, Router):
         self.constants_ = constants
         self.boosters_ = [lgb.Booster(model_str=s) if s else None for s in model_strings]
 
+    def _reduce(self, x: np.ndarray) -> np.ndarray:
+        d = self.pca_mean_.shape[0]
+        return np.hstack([(x[:, :d] - self.pca_mean_) @ self.pca_components_.T, x[:, d:]])
+
     def _predict(self, queries: pd.DataFrame) -> np.ndarray:
-        x = self._features_for(queries["query"].tolist())
+        x = self._reduce(self._features_for(queries["query"].tolist()))
         out = np.empty((len(x), len(self.models_)))
         for j, booster in enumerate(self.boosters_):
             out[:, j] = self.constants_[j] if booster is None else booster.predict(x, num_threads=1)
@@ -129,8 +157,11 @@ class LightGBMRouter(FeatureRouterMixin, EmbeddingRouterMixin, Router):
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         state, arrays = super()._get_state()
-        return {**state, "lightgbm_models_": list(self.model_strings_)}, {**arrays, "constants": self.constants_}
+        return {**state, "lightgbm_models_": list(self.model_strings_)}, {
+            **arrays, "constants": self.constants_, "pca_mean": self.pca_mean_, "pca_components": self.pca_components_,
+        }
 
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         super()._set_state(state, arrays)
         self._load(list(state["lightgbm_models_"]), np.asarray(arrays["constants"]))
+        self.pca_mean_, self.pca_components_ = arrays["pca_mean"], arrays["pca_components"]
