@@ -33,6 +33,7 @@ from .._errors import DataError
 from ..data._dataset import Dataset
 from ..embed._base import DEFAULT_EMBEDDER
 from ._base import Router
+from ._per_model import soft_logistic
 
 _EPS = 1e-4
 
@@ -70,17 +71,6 @@ def out_of_fold(make: Callable[[], Router], data: Dataset, folds: list[list[str]
 
 def _logits(q: np.ndarray) -> np.ndarray:
     return logit(np.clip(q, _EPS, 1 - _EPS))
-
-
-def _soft_logistic(x: np.ndarray, y: np.ndarray, C: float) -> tuple[np.ndarray, float]:
-    """Logistic regression on soft labels y ∈ [0, 1] (each row a positive of weight y and a negative of 1 − y)."""
-    from sklearn.linear_model import LogisticRegression
-
-    if np.all(y == y[0]) and y[0] in (0.0, 1.0):
-        return np.zeros(x.shape[1]), 20.0 if y[0] == 1.0 else -20.0
-    clf = LogisticRegression(C=C, max_iter=1000)
-    clf.fit(np.vstack([x, x]), np.r_[np.ones(len(y)), np.zeros(len(y))], sample_weight=np.r_[y, 1.0 - y])
-    return clf.coef_[0].copy(), float(clf.intercept_[0])
 
 
 class _CrossFittedRouter(Router):
@@ -211,7 +201,7 @@ class StackedRouter(_CrossFittedRouter):
         for j in range(m):
             rows = np.flatnonzero(np.isfinite(scores[:, j]))
             x = np.column_stack([_logits(q[rows, j]) for q in oof])
-            self.weights_[j], self.intercept_[j] = _soft_logistic(x, scores[rows, j], float(self.C))
+            self.weights_[j], self.intercept_[j] = soft_logistic(x, scores[rows, j], float(self.C))
 
     def _combine(self, q: list[np.ndarray]) -> np.ndarray:
         z = sum(w[None, :] * _logits(qb) for w, qb in zip(self.weights_.T, q)) + self.intercept_[None, :]
@@ -270,7 +260,7 @@ class CalibratedRouter(_CrossFittedRouter):
                 iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(x, y)
                 kx, ky = iso.X_thresholds_, iso.y_thresholds_
             else:
-                (a,), b = _soft_logistic(_logits(x)[:, None], y, 1e4)
+                (a,), b = soft_logistic(_logits(x)[:, None], y, 1e4)
                 kx, ky = np.array([a]), np.array([b])
             knots_x.append(np.asarray(kx, dtype=float))
             knots_y.append(np.asarray(ky, dtype=float))
