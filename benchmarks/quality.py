@@ -475,6 +475,24 @@ def summarise(rep: dict) -> list[str]:
     return out
 
 
+def embed_once(texts: list[str], cache: str | None) -> np.ndarray:
+    """WordLlama vectors of ``texts``; with ``cache``, stored in / read from one .npy keyed by a
+    hash of the texts, so parallel parts of one run embed once."""
+    import hashlib
+
+    if cache is None:
+        return make_embedder("wordllama").encode(texts)
+    key = hashlib.sha256("\x00".join(texts).encode()).hexdigest()[:16]
+    path = Path(cache) / f"wordllama-{key}.npy"
+    if path.is_file():
+        return np.load(path, allow_pickle=False)
+    vecs = make_embedder("wordllama").encode(texts)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path.with_suffix(".tmp.npy"), vecs, allow_pickle=False)
+    path.with_suffix(".tmp.npy").replace(path)
+    return vecs
+
+
 # --------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -492,6 +510,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--benchmarks", default=",".join(BENCHMARKS), help="RouteLLM benchmarks of the routellm-A/B jobs")
     ap.add_argument("--ablation-embedders", default="wordllama,tfidf,minilm")
     ap.add_argument("--out", default=str(RESULTS))
+    ap.add_argument("--embed-cache", default=None, help="directory for the WordLlama vectors shared by parallel parts")
     ap.add_argument("--part", default=None, help="write only this run's jobs to OUT/quality-parts/PART.json (run parts in parallel)")
     ap.add_argument("--merge", action="store_true", help="merge OUT/quality-parts/*.json into the report, run nothing")
     args = ap.parse_args(argv)
@@ -513,7 +532,7 @@ def main(argv: list[str] | None = None) -> dict:
     raw_pro = load_dataset(str(SHARED / "mmlu_pro"))
     every = sorted({t for d in [*pools.values(), arena] for t in d.texts})
     start = time.perf_counter()
-    emb = LookupEmbedder(every, make_embedder("wordllama").encode(every))
+    emb = LookupEmbedder(every, embed_once(every, args.embed_cache))
     log(f"embedded {len(every)} texts in {time.perf_counter() - start:.0f}s")
     listed = {b: {t.strip() for t in v} for b, v in routellm_contamination(SHARED / "routellm").items()}
     side = json.loads((RESULTS / "routellm_side_by_side.json").read_text())
