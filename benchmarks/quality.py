@@ -401,6 +401,9 @@ def markdown(rep: dict) -> str:
     ]
     if rep["args"]["quick"]:
         L += [f"**Quick run** (sizes reduced, see `args` in the JSON: {rep['quick_note']}).", ""]
+    if rep.get("parts"):
+        L += ["Run as parallel parts (`--part`, then `--merge`): " + "; ".join(
+            f"`{p['jobs']}` {p['run_seconds'] / 60:.0f} min" for p in rep["parts"]) + ". Jobs not listed were not run.", ""]
     for job, j in rep["pair_jobs"].items():
         ref = j["routellm_reference"]
         L += [f"## {job}", "", f"{j['design']}. n_test = {j['n_test']}. RouteLLM's best here (committed side-by-side run): "
