@@ -315,8 +315,10 @@ def combine(folds: list[dict]) -> dict:
     return {k: np.concatenate([f["scores"][k] for f in folds]) for k in folds[0]["scores"]}
 
 
-def protocol_a(name: str, data: Dataset, listed: set[str], emb: LookupEmbedder, args, tmp: Path) -> tuple[dict, Dataset]:
-    """In-domain: gold (or judge) pairs of the train split; returns the report and the test set used."""
+def protocol_a_splits(name: str, data: Dataset, listed: set[str], emb: LookupEmbedder, args) -> tuple[list[tuple[Dataset, Dataset]], dict]:
+    """Protocol A's (train, decontaminated test) folds and how they were built.
+
+    Also used by ``benchmarks/quality.py``, so both benchmarks score the same test prompts."""
     rng = np.random.default_rng(args.seed)
     if name == "mtbench":
         ids = np.asarray(data.query_ids)[rng.permutation(len(data))]
@@ -326,7 +328,7 @@ def protocol_a(name: str, data: Dataset, listed: set[str], emb: LookupEmbedder, 
         train, test, _ = split_dataset(data, test_size=args.test_size, seed=args.seed)
         splits = [(train, test)]
         design = f"seeded split test_size={args.test_size}, gold pairs from the train split's outcomes (ties kept)"
-    folds, tests, n_battles, removed = [], [], [], {"cosine_ge_0.95_to_train": 0, "routellm_contamination_list": 0}
+    folds, n_battles, removed = [], [], {"cosine_ge_0.95_to_train": 0, "routellm_contamination_list": 0}
     for k, (train, test) in enumerate(splits):
         prefs = judge_pairs(train) if name == "mtbench" else outcomes_to_preferences(train.outcomes, train.models, source="gold")
         train = Dataset(train.queries, outcomes=train.outcomes, preferences=prefs, meta={"name": f"{name}-train"})
@@ -336,18 +338,27 @@ def protocol_a(name: str, data: Dataset, listed: set[str], emb: LookupEmbedder, 
         if len(test) > args.max_test:
             test = test.subset(list(rng.choice(np.asarray(test.query_ids), args.max_test, replace=False)))
         log(f"{name} A fold {k + 1}/{len(splits)}: {len(train)} train queries, {len(prefs)} battles, {len(test)} test")
-        folds.append(run_fold(args, train, test, emb, tmp))
-        tests.append(test)
-    test = Dataset(
+        folds.append((train, test))
+    info = {"design": design, "n_train_queries": [len(s[0]) for s in splits], "n_battles": n_battles, "test_removed": removed}
+    return folds, info
+
+
+def concat_tests(tests: list[Dataset], name: str) -> Dataset:
+    """The cross-fitted test folds as one test set, in fold order."""
+    return Dataset(
         pd.concat([t.queries for t in tests], ignore_index=True),
         outcomes=pd.concat([t.outcomes for t in tests], ignore_index=True),
-        meta={"name": f"{name}-test"},
+        meta={"name": name},
     )
+
+
+def protocol_a(name: str, data: Dataset, listed: set[str], emb: LookupEmbedder, args, tmp: Path) -> tuple[dict, Dataset]:
+    """In-domain: gold (or judge) pairs of the train split; returns the report and the test set used."""
+    splits, info = protocol_a_splits(name, data, listed, emb, args)
+    folds = [run_fold(args, train, test, emb, tmp) for train, test in splits]
+    test = concat_tests([t for _, t in splits], f"{name}-test")
     report = {
-        "design": design,
-        "n_train_queries": [len(s[0]) for s in splits],
-        "n_battles": n_battles,
-        "test_removed": removed,
+        **info,
         "n_test": len(test),
         "test_capped_at": args.max_test,
         **fold_summary(folds),
@@ -367,8 +378,9 @@ def fold_summary(folds: list[dict]) -> dict:
     }
 
 
-def protocol_b(name: str, test: Dataset, pools: dict[str, Dataset], emb: LookupEmbedder, args, tmp: Path) -> dict:
-    """Cross-domain: train on other data only; drop training prompts near any test prompt."""
+def protocol_b_train(name: str, test: Dataset, pools: dict[str, Dataset], emb: LookupEmbedder, args) -> tuple[Dataset, dict]:
+    """Protocol B's cross-domain training set for ``test``: other data only, prompts near a test
+    prompt dropped. Also used by ``benchmarks/quality.py``."""
     rng = np.random.default_rng(args.seed + 1)
     test_vecs = emb.encode(test.texts)
     clean = {}
@@ -393,11 +405,20 @@ def protocol_b(name: str, test: Dataset, pools: dict[str, Dataset], emb: LookupE
     train = training_set(sources, f"{name}-cross-domain")
     check = bt_check(train.preferences)
     log(f"{name} B: {len(train)} train queries, {check}")
-    fold = run_fold(args, train, test, emb, tmp)
-    return {
+    info = {
         "design": "train on " + ", ".join(f"{s} ({len(p)} battles)" for s, (p, _) in zip(plan, sources)),
         "train_removed_cosine_ge_0.95_to_test": dropped,
         "bt_check": check,
+    }
+    return train, info
+
+
+def protocol_b(name: str, test: Dataset, pools: dict[str, Dataset], emb: LookupEmbedder, args, tmp: Path) -> dict:
+    """Cross-domain: train on other data only; drop training prompts near any test prompt."""
+    train, info = protocol_b_train(name, test, pools, emb, args)
+    fold = run_fold(args, train, test, emb, tmp)
+    return {
+        **info,
         "n_test": len(test),
         **fold_summary([fold]),
         "results": evaluate(test, fold["scores"], args),

@@ -7,6 +7,11 @@ from ._cascal import CascalRouter
 from ._causal_llm import CausalLLMRouter
 from ._integrative import IntegrativeRouter
 from ._knn import KNNRouter
+from ._cluster import ClusterRouter
+from ._crossfit import CalibratedRouter, StackedRouter
+from ._irt import OutcomeIRTRouter
+from ._knn_learned import LearnedKNNRouter
+from ._lgbm import LightGBMRouter
 from ._mf import MatrixFactorizationRouter
 from ._per_model import LogisticRouter, MLPRouter
 from ._sw import SWRankingRouter
@@ -21,6 +26,12 @@ __all__ = [
     "CausalLLMRouter",
     "IntegrativeRouter",
     "KNNRouter",
+    "CalibratedRouter",
+    "ClusterRouter",
+    "LearnedKNNRouter",
+    "LightGBMRouter",
+    "OutcomeIRTRouter",
+    "StackedRouter",
     "LogisticRouter",
     "MLPRouter",
     "MatrixFactorizationRouter",

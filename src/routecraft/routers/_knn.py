@@ -19,6 +19,30 @@ from ._constraints import EMBEDDER, StrOptions, positive_int
 BATCH = 1024  # queries per similarity block: bounds memory at BATCH × n_train floats
 
 
+def top_neighbours(emb: np.ndarray, train: np.ndarray, k: int, exclude: np.ndarray | None = None):
+    """Yield ``(start, similarities, indices)`` of the ``k`` most similar training rows, per block.
+
+    Ties are broken by index (a stable sort of −similarity), so a query's neighbours
+    never depend on the batch it came in. ``exclude[i]`` (optional) is a training row
+    query i may not use: itself, for leave-one-out tuning.
+    """
+    for start in range(0, len(emb), BATCH):
+        sims = emb[start : start + BATCH] @ train.T
+        if exclude is not None:
+            sims[np.arange(len(sims)), exclude[start : start + BATCH]] = -np.inf
+        idx = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+        yield start, np.take_along_axis(sims, idx, axis=1), idx
+
+
+def neighbour_mean(weights: np.ndarray, idx: np.ndarray, scores: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """Weighted mean of the neighbours' scores per model; a neighbour without a score for a model is skipped."""
+    known = ~np.isnan(scores[idx])
+    w3 = weights[:, :, None] * known
+    num = (w3 * np.nan_to_num(scores[idx])).sum(axis=1)
+    den = w3.sum(axis=1)
+    return np.where(den > 0, num / np.where(den > 0, den, 1), prior)
+
+
 class KNNRouter(TextRouterMixin, EmbeddingRouterMixin, Router):
     """Similarity-weighted mean score of the ``k`` most similar training queries, per model."""
 
@@ -46,18 +70,9 @@ class KNNRouter(TextRouterMixin, EmbeddingRouterMixin, Router):
         emb = self._embed(texts)
         k = min(int(self.k), len(self.train_embeddings_))
         out = np.empty((len(emb), len(self.models_)))
-        known = ~np.isnan(self.train_scores_)
-        scores = np.nan_to_num(self.train_scores_)
-        for start in range(0, len(emb), BATCH):
-            sims = emb[start : start + BATCH] @ self.train_embeddings_.T
-            # stable top-k: sort by (-similarity, index) so ties never depend on the batch
-            idx = np.argsort(-sims, axis=1, kind="stable")[:, :k]
-            top = np.take_along_axis(sims, idx, axis=1)
+        for start, top, idx in top_neighbours(emb, self.train_embeddings_, k):
             w = np.clip(top, 1e-6, None) if self.weighting == "similarity" else np.ones_like(top)
-            w3 = w[:, :, None] * known[idx]
-            num = (w3 * scores[idx]).sum(axis=1)
-            den = w3.sum(axis=1)
-            out[start : start + BATCH] = np.where(den > 0, num / np.where(den > 0, den, 1), self.prior_)
+            out[start : start + len(top)] = neighbour_mean(w, idx, self.train_scores_, self.prior_)
         return out
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

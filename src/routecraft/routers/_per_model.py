@@ -31,6 +31,21 @@ def _labelled_rows(scores: np.ndarray, model: str, j: int) -> np.ndarray:
     return rows
 
 
+def soft_logistic(x: np.ndarray, y: np.ndarray, C: float, max_iter: int = 1000) -> tuple[np.ndarray, float]:
+    """L2 logistic regression on soft labels y ∈ [0, 1]: (coef, intercept).
+
+    Each row counts as a positive of weight y and a negative of weight 1 − y. One class
+    only (all 0 or all 1) gives a constant predictor, which scikit-learn cannot fit.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    if np.all(y == y[0]) and y[0] in (0.0, 1.0):
+        return np.zeros(x.shape[1]), 20.0 if y[0] == 1.0 else -20.0
+    clf = LogisticRegression(C=C, max_iter=max_iter)
+    clf.fit(np.vstack([x, x]), np.r_[np.ones(len(y)), np.zeros(len(y))], sample_weight=np.r_[y, 1.0 - y])
+    return clf.coef_[0].copy(), float(clf.intercept_[0])
+
+
 class _PerModelRouter(TextRouterMixin, EmbeddingRouterMixin, Router):
     """Shared fitting loop: embed once, fit one predictor per model, predict with numpy."""
 
@@ -76,23 +91,11 @@ class LogisticRouter(_PerModelRouter):
         self.max_iter = max_iter
 
     def _fit_models(self, x: np.ndarray, scores: np.ndarray) -> None:
-        from sklearn.linear_model import LogisticRegression
-
         coef = np.zeros((len(self.models_), x.shape[1]))
         intercept = np.zeros(len(self.models_))
         for j, model in enumerate(self.models_):
             rows = _labelled_rows(scores, model, j)
-            y = scores[rows, j]
-            if np.all(y == y[0]) and y[0] in (0.0, 1.0):  # one class: constant predictor
-                intercept[j] = 20.0 if y[0] == 1.0 else -20.0
-                continue
-            # soft labels: each row counts as a positive with weight s and a negative with 1 - s
-            xx = np.vstack([x[rows], x[rows]])
-            yy = np.concatenate([np.ones(rows.size), np.zeros(rows.size)])
-            ww = np.concatenate([y, 1.0 - y])
-            clf = LogisticRegression(C=self.C, max_iter=self.max_iter)
-            clf.fit(xx, yy, sample_weight=ww)
-            coef[j], intercept[j] = clf.coef_[0], clf.intercept_[0]
+            coef[j], intercept[j] = soft_logistic(x[rows], scores[rows, j], self.C, self.max_iter)
         self.coef_, self.intercept_ = coef, intercept
 
     def _forward(self, x: np.ndarray) -> np.ndarray:

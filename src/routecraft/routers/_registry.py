@@ -28,6 +28,12 @@ ROUTERS: dict[str, tuple[str, str | None]] = {
     "causal-llm": ("routecraft.routers._causal_llm:CausalLLMRouter", None),
     "cascal": ("routecraft.routers._cascal:CascalRouter", "supervision"),
     "causal": ("routecraft.routers._integrative:IntegrativeRouter", None),
+    "lightgbm": ("routecraft.routers._lgbm:LightGBMRouter", None),
+    "irt": ("routecraft.routers._irt:OutcomeIRTRouter", None),
+    "cluster": ("routecraft.routers._cluster:ClusterRouter", "n_clusters"),
+    "knn-learned": ("routecraft.routers._knn_learned:LearnedKNNRouter", None),
+    "calibrated": ("routecraft.routers._crossfit:CalibratedRouter", "router"),
+    "stack": ("routecraft.routers._crossfit:StackedRouter", None),
 }
 
 

@@ -1,0 +1,289 @@
+"""Routers built on other routers by cross-fitting: a stacked ensemble and a calibrator.
+
+Both learn a small combiner on *out-of-fold* predictions of their base routers: the
+training queries are split into ``n_folds`` folds by query, each base router is fitted
+on all folds but one and predicts the held-out one, so every training query gets a
+Q̂ from a router that never saw it. The combiner is fitted on those, and the base
+routers are then refitted on the whole training set for deployment. Test data never
+enters. Without cross-fitting the combiner would learn to trust whichever base
+router overfits its training set most (kNN's self-match, trees' memorised leaves).
+
+- :class:`StackedRouter` — per pool model, a logistic regression on the logits of
+  every base router's Q̂ for that model (soft labels): weights learned per model,
+  output a probability on the score scale whatever the bases' scales.
+- :class:`CalibratedRouter` — one base router, per model an isotonic regression
+  (or Platt scaling) from its out-of-fold Q̂ to the observed score, since policies
+  compare Q̂ across models and raw learners are not calibrated alike.
+
+The whole ensemble is one artifact: each base router's class, params and state are
+nested in the JSON state, its arrays stored under ``child<i>.``. Bases are named by
+registry spec (``"lightgbm"``, ``"knn-learned"``, ``"sw"``...), so only allow-listed
+classes are ever rebuilt.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit, logit
+
+from .._errors import DataError
+from ..data._dataset import Dataset
+from ..embed._base import DEFAULT_EMBEDDER
+from ._base import Router
+from ._per_model import soft_logistic
+
+_EPS = 1e-4
+
+
+def query_folds(data: Dataset, n_folds: int, seed: int) -> list[list[str]]:
+    """Training query ids split into ``n_folds`` seeded folds."""
+    ids = np.asarray(data.query_ids)
+    if n_folds < 2 or len(ids) < n_folds:
+        raise DataError(f"dataset '{data.name}': cross-fitting needs at least n_folds={n_folds} >= 2 queries")
+    order = np.random.default_rng(seed).permutation(len(ids))
+    return [sorted(ids[part].tolist()) for part in np.array_split(order, n_folds)]
+
+
+def aligned(q: np.ndarray, router_models: Sequence[str], models: Sequence[str], fill: np.ndarray) -> np.ndarray:
+    """Columns of ``q`` (in ``router_models`` order) reordered to ``models``; absent ones get ``fill``."""
+    pos = {m: j for j, m in enumerate(router_models)}
+    out = np.empty((len(q), len(models)))
+    for j, m in enumerate(models):
+        out[:, j] = q[:, pos[m]] if m in pos else fill[j]
+    return out
+
+
+def out_of_fold(make: Callable[[], Router], data: Dataset, folds: list[list[str]], prior: np.ndarray) -> np.ndarray:
+    """Q̂ of every training query (rows in ``data`` order, columns ``data.models``) from a fold that never saw it."""
+    row = {q: i for i, q in enumerate(data.query_ids)}
+    out = np.empty((len(data), len(data.models)))
+    every = set(data.query_ids)
+    for fold in folds:
+        router = make().fit(data.subset(sorted(every - set(fold))))
+        held = data.subset(fold)
+        q = router.predict_quality(held.queries[["query_id", "query"]])
+        out[[row[i] for i in held.query_ids]] = aligned(q, router.models_, data.models, prior)
+    return out
+
+
+def _logits(q: np.ndarray) -> np.ndarray:
+    return logit(np.clip(q, _EPS, 1 - _EPS))
+
+
+class _CrossFittedRouter(Router):
+    """Shared machinery: build, cross-fit, refit, predict and persist the base routers."""
+
+    def _specs(self) -> list[str]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _make(self, spec: str) -> Router:
+        from ._registry import make_router, router_class, ROUTERS
+
+        name = spec.partition(":")[0]
+        params = dict((self.router_params or {}).get(spec, {}))
+        if name in ROUTERS:
+            cls = router_class(ROUTERS[name][0].partition(":")[2])
+            if "embedder" in cls._get_param_names():
+                params.setdefault("embedder", self.embedder)
+            if "random_state" in cls._get_param_names():
+                params.setdefault("random_state", self.random_state)
+        router = make_router(spec, **params)
+        if router.needs_test_labels:
+            raise ValueError(f"{type(self).__name__} cannot combine {spec!r}: it reads test labels")
+        return router
+
+    def _fit(self, data: Dataset) -> None:
+        specs = self._specs()
+        if not specs:
+            raise ValueError(f"{type(self).__name__} needs at least one base router")
+        if data.outcomes is None:
+            raise DataError(f"{type(self).__name__} learns its combiner from outcomes; dataset '{data.name}' has none")
+        self.models_ = data.models
+        scores = data.score_matrix(self.models_)
+        if not np.isfinite(scores).any():
+            raise DataError(f"dataset '{data.name}' has no scores to learn from")
+        prior = np.nan_to_num(np.nanmean(scores, axis=0), nan=0.5)
+        folds = query_folds(data, int(self.n_folds), int(self.random_state))
+        oof = [out_of_fold(lambda s=s: self._make(s), data, folds, prior) for s in specs]
+        self.prior_ = prior
+        self._fit_combiner(oof, scores)
+        self.children_ = [self._make(s).fit(data) for s in specs]
+
+    def _base_predictions(self, queries: pd.DataFrame) -> list[np.ndarray]:
+        return [aligned(c.predict_quality(queries), c.models_, self.models_, self.prior_) for c in self.children_]
+
+    def _predict(self, queries: pd.DataFrame) -> np.ndarray:
+        return self._combine(self._base_predictions(queries))
+
+    def _fit_combiner(self, oof: list[np.ndarray], scores: np.ndarray) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _combine(self, q: list[np.ndarray]) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ state
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        from ..artifact._archive import _encode_param
+
+        state, arrays = super()._get_state()
+        children = []
+        for i, child in enumerate(self.children_):
+            c_state, c_arrays = child._get_state()
+            if "__blobs__" in c_state:
+                raise DataError(f"{type(child).__name__} stores binary blobs and cannot be nested in an ensemble")
+            params = {k: _encode_param(k, v) for k, v in child.get_params(deep=False).items()}
+            children.append({"class": type(child).__name__, "params": params, "state": c_state})
+            arrays.update({f"child{i}.{k}": v for k, v in c_arrays.items()})
+        return {**state, "children_": children}, {**arrays, "prior": self.prior_}
+
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        from ._registry import router_class
+
+        super()._set_state(state, arrays)
+        self.prior_ = arrays["prior"]
+        self.children_ = []
+        for i, info in enumerate(state["children_"]):
+            child = router_class(info["class"])(**info["params"])
+            prefix = f"child{i}."
+            child._set_state(dict(info["state"]), {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
+            self.children_.append(child)
+
+
+class StackedRouter(_CrossFittedRouter):
+    """Stacked ensemble: per model, a logistic regression on the base routers' out-of-fold logits.
+
+    Parameters
+    ----------
+    routers : registry specs of the base routers.
+    embedder : embedder spec given to every base router that takes one (unless
+        ``router_params`` sets it).
+    router_params : optional ``{spec: {param: value}}`` for the base routers.
+    n_folds : cross-fitting folds over training queries.
+    C : inverse L2 strength of the stacking regressions.
+    random_state : seeds the folds and every base router that takes a seed.
+
+    Example
+    -------
+    >>> stack = StackedRouter(routers=("lightgbm", "knn-learned", "irt")).fit(train)  # doctest: +SKIP
+    >>> stack.weights_  # (n_models, n_routers): how much each base counts, per model  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        routers: Sequence[str] = ("lightgbm", "irt", "knn-learned", "cluster"),
+        embedder: str = DEFAULT_EMBEDDER,
+        router_params: dict[str, dict[str, Any]] | None = None,
+        n_folds: int = 5,
+        C: float = 1.0,
+        random_state: int = 0,
+    ) -> None:
+        self.routers = routers
+        self.embedder = embedder
+        self.router_params = router_params
+        self.n_folds = n_folds
+        self.C = C
+        self.random_state = random_state
+
+    def _specs(self) -> list[str]:
+        return [str(s) for s in self.routers]
+
+    def _fit_combiner(self, oof: list[np.ndarray], scores: np.ndarray) -> None:
+        m = scores.shape[1]
+        seen = np.isfinite(scores)
+        # out-of-fold Brier score of each base router over every observed cell: which base a
+        # cross-validated choice on the training set would pick
+        self.oof_brier_ = np.array([float(np.mean((q[seen] - scores[seen]) ** 2)) for q in oof])
+        self.weights_ = np.zeros((m, len(oof)))
+        self.intercept_ = np.zeros(m)
+        for j in range(m):
+            rows = np.flatnonzero(np.isfinite(scores[:, j]))
+            x = np.column_stack([_logits(q[rows, j]) for q in oof])
+            self.weights_[j], self.intercept_[j] = soft_logistic(x, scores[rows, j], float(self.C))
+
+    def _combine(self, q: list[np.ndarray]) -> np.ndarray:
+        z = sum(w[None, :] * _logits(qb) for w, qb in zip(self.weights_.T, q)) + self.intercept_[None, :]
+        return expit(z)
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        state, arrays = super()._get_state()
+        return state, {**arrays, "weights": self.weights_, "intercept": self.intercept_, "oof_brier": self.oof_brier_}
+
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        super()._set_state(state, arrays)
+        self.weights_, self.intercept_, self.oof_brier_ = arrays["weights"], arrays["intercept"], arrays["oof_brier"]
+
+
+class CalibratedRouter(_CrossFittedRouter):
+    """A base router whose Q̂ is mapped per model to the observed score by cross-fitted calibration.
+
+    Parameters
+    ----------
+    router : registry spec of the base router.
+    method : ``"isotonic"`` (monotone step map, scikit-learn's IsotonicRegression) or
+        ``"platt"`` (logistic on the base logit).
+    embedder, router_params, n_folds, random_state : as for :class:`StackedRouter`.
+    """
+
+    def __init__(
+        self,
+        router: str = "lightgbm",
+        method: str = "isotonic",
+        embedder: str = DEFAULT_EMBEDDER,
+        router_params: dict[str, dict[str, Any]] | None = None,
+        n_folds: int = 5,
+        random_state: int = 0,
+    ) -> None:
+        self.router = router
+        self.method = method
+        self.embedder = embedder
+        self.router_params = router_params
+        self.n_folds = n_folds
+        self.random_state = random_state
+
+    def _specs(self) -> list[str]:
+        if self.method not in ("isotonic", "platt"):
+            raise ValueError(f"method must be 'isotonic' or 'platt', got {self.method!r}")
+        return [str(self.router)]
+
+    def _fit_combiner(self, oof: list[np.ndarray], scores: np.ndarray) -> None:
+        from sklearn.isotonic import IsotonicRegression
+
+        (q,) = oof
+        knots_x, knots_y = [], []
+        for j in range(scores.shape[1]):
+            rows = np.flatnonzero(np.isfinite(scores[:, j]))
+            x, y = q[rows, j], scores[rows, j]
+            if self.method == "isotonic":
+                iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(x, y)
+                kx, ky = iso.X_thresholds_, iso.y_thresholds_
+            else:
+                (a,), b = soft_logistic(_logits(x)[:, None], y, 1e4)
+                kx, ky = np.array([a]), np.array([b])
+            knots_x.append(np.asarray(kx, dtype=float))
+            knots_y.append(np.asarray(ky, dtype=float))
+        self.knots_x_, self.knots_y_ = knots_x, knots_y
+
+    def _combine(self, q: list[np.ndarray]) -> np.ndarray:
+        (base,) = q
+        out = np.empty_like(base)
+        for j, (kx, ky) in enumerate(zip(self.knots_x_, self.knots_y_)):
+            if self.method == "isotonic":
+                out[:, j] = np.interp(base[:, j], kx, ky)
+            else:
+                out[:, j] = expit(kx[0] * _logits(base[:, j]) + ky[0])
+        return out
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        state, arrays = super()._get_state()
+        for j, (kx, ky) in enumerate(zip(self.knots_x_, self.knots_y_)):
+            arrays[f"knots_x.{j}"], arrays[f"knots_y.{j}"] = kx, ky
+        return state, arrays
+
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        super()._set_state(state, arrays)
+        m = len(self.models_)
+        self.knots_x_ = [arrays[f"knots_x.{j}"] for j in range(m)]
+        self.knots_y_ = [arrays[f"knots_y.{j}"] for j in range(m)]
