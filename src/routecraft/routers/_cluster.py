@@ -19,6 +19,7 @@ from .._errors import DataError
 from ..data._dataset import Dataset
 from ..embed._base import DEFAULT_EMBEDDER, normalise_rows
 from ._base import EmbeddingRouterMixin, Router
+from ._constraints import EMBEDDER, non_negative_real, positive_int, positive_real, seed
 
 
 class ClusterRouter(EmbeddingRouterMixin, Router):
@@ -33,6 +34,20 @@ class ClusterRouter(EmbeddingRouterMixin, Router):
     smoothing : pseudo-count of the global mean added to every cluster's mean.
     random_state : seeds k-means.
     """
+
+    _parameter_constraints = {
+        "embedder": EMBEDDER,
+        "n_clusters": positive_int,
+        "top_k": positive_int,
+        "temperature": positive_real,
+        "smoothing": non_negative_real,
+        "random_state": seed,
+    }
+    state_schema = {
+        "table": ("f", ("n_clusters", "n_models")),
+        "counts": ("biuf", None),
+        "centroids": ("f", ("n_clusters", "dim")),
+    }
 
     def __init__(
         self,

@@ -23,6 +23,8 @@ classes are ever rebuilt.
 
 from __future__ import annotations
 
+from numbers import Integral
+
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -34,6 +36,7 @@ from ..data._dataset import Dataset
 from ..embed._base import DEFAULT_EMBEDDER
 from ._base import Router
 from ._per_model import soft_logistic
+from ._constraints import EMBEDDER, Interval, StrOptions, positive_real, seed
 
 _EPS = 1e-4
 
@@ -171,6 +174,19 @@ class StackedRouter(_CrossFittedRouter):
     >>> stack.weights_  # (n_models, n_routers): how much each base counts, per model  # doctest: +SKIP
     """
 
+    _parameter_constraints = {
+        "routers": ["array-like"],
+        "embedder": EMBEDDER,
+        "router_params": [dict, None],
+        "n_folds": [Interval(Integral, 2, None, closed="left")],
+        "C": positive_real,
+        "random_state": seed,
+    }
+    state_schema = {
+        "prior": ("f", ("n_models",)), "weights": ("f", None), "intercept": ("f", ("n_models",)),
+        "oof_brier": ("f", None), "child*": ("biufU", None),  # children are rebuilt and checked by their class
+    }
+
     def __init__(
         self,
         routers: Sequence[str] = ("lightgbm", "irt", "knn-learned", "cluster"),
@@ -226,6 +242,17 @@ class CalibratedRouter(_CrossFittedRouter):
         ``"platt"`` (logistic on the base logit).
     embedder, router_params, n_folds, random_state : as for :class:`StackedRouter`.
     """
+
+    _parameter_constraints = {
+        "router": [str],
+        "method": [StrOptions({"isotonic", "platt"})],
+        "embedder": EMBEDDER,
+        "router_params": [dict, None],
+        "n_folds": [Interval(Integral, 2, None, closed="left")],
+        "random_state": seed,
+    }
+    state_schema = {"prior": ("f", ("n_models",)), "knots_x.*": ("f", (None,)), "knots_y.*": ("f", (None,)),
+                    "child*": ("biufU", None)}
 
     def __init__(
         self,

@@ -31,7 +31,8 @@ from .._errors import DataError
 from ..data._dataset import Dataset
 from ..embed._base import DEFAULT_EMBEDDER
 from ._base import EmbeddingRouterMixin, Router
-from ._features import FeatureRouterMixin
+from ._features import FEATURE_SETS, FeatureRouterMixin
+from ._constraints import EMBEDDER, StrOptions, fraction, non_negative_real, positive_int, positive_real, seed
 from ._mf import _Adam
 
 _PARAMS = ("projection", "model_vectors", "difficulty", "ability")
@@ -71,6 +72,21 @@ class OutcomeIRTRouter(FeatureRouterMixin, EmbeddingRouterMixin, Router):
     val_fraction, patience : early stopping on held-out training queries.
     random_state : seeds initialisation, the validation split and shuffling.
     """
+
+    _parameter_constraints = {
+        "embedder": EMBEDDER,
+        "features": [StrOptions(set(FEATURE_SETS))],
+        "dim": positive_int,
+        "epochs": positive_int,
+        "lr": positive_real,
+        "weight_decay": non_negative_real,
+        "batch_size": positive_int,
+        "val_fraction": fraction("left"),
+        "patience": positive_int,
+        "random_state": seed,
+    }
+    state_schema = {f"irt.{k}": ("f", None) for k in ("projection", "model_vectors", "difficulty", "ability")}
+    state_schema["features.*"] = ("f", None)
 
     def __init__(
         self,

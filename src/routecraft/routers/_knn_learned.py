@@ -15,11 +15,11 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
-import pandas as pd
 
 from ..data._dataset import Dataset
 from ..embed._base import DEFAULT_EMBEDDER
 from ._knn import KNNRouter, neighbour_mean, top_neighbours
+from ._constraints import EMBEDDER, positive_int, seed
 
 UNIFORM = 0.0  # temperature entry meaning "no kernel" (uniform weights), JSON-safe unlike inf
 
@@ -41,6 +41,15 @@ class LearnedKNNRouter(KNNRouter):
     max_tune_queries : training queries used as leave-one-out probes (a seeded sample).
     random_state : seeds that sample.
     """
+
+    _parameter_constraints = {
+        "embedder": EMBEDDER,
+        "k_grid": ["array-like"],
+        "temperature_grid": ["array-like"],
+        "max_tune_queries": positive_int,
+        "random_state": seed,
+    }
+    state_schema = {**KNNRouter.state_schema, "tuning_loss": ("f", None)}
 
     def __init__(
         self,
@@ -90,8 +99,8 @@ class LearnedKNNRouter(KNNRouter):
         self.k_, self.temperature_ = ks[best[0]], taus[best[1]]
         self.tuning_loss_ = loss
 
-    def _predict(self, queries: pd.DataFrame) -> np.ndarray:
-        emb = self._embed(queries["query"].tolist())
+    def _predict_texts(self, texts: list[str]) -> np.ndarray:
+        emb = self._embed(texts)
         k = min(int(self.k_), len(self.train_embeddings_))
         out = np.empty((len(emb), len(self.models_)))
         for start, top, idx in top_neighbours(emb, self.train_embeddings_, k):

@@ -19,6 +19,8 @@ the same ``random_state`` gives the same trees.
 
 from __future__ import annotations
 
+from numbers import Integral
+
 from typing import Any
 
 import numpy as np
@@ -29,7 +31,8 @@ from .._errors import RoutecraftError
 from ..data._dataset import Dataset
 from ..embed._base import DEFAULT_EMBEDDER
 from ._base import EmbeddingRouterMixin, Router
-from ._features import FeatureRouterMixin
+from ._features import FEATURE_SETS, FeatureRouterMixin
+from ._constraints import EMBEDDER, Interval, StrOptions, fraction, non_negative_real, positive_int, positive_real, seed
 from ._per_model import _labelled_rows
 
 
@@ -61,6 +64,27 @@ class LightGBMRouter(FeatureRouterMixin, EmbeddingRouterMixin, Router):
     >>> router = LightGBMRouter(features="embedding+length+task").fit(train)  # doctest: +SKIP
     >>> router.predict_quality(["Integrate x^2 from 0 to 3"])                 # doctest: +SKIP
     """
+
+    _parameter_constraints = {
+        "embedder": EMBEDDER,
+        "features": [StrOptions(set(FEATURE_SETS))],
+        "n_estimators": positive_int,
+        "learning_rate": positive_real,
+        "num_leaves": [Interval(Integral, 2, None, closed="left")],
+        "min_child_samples": positive_int,
+        "subsample": fraction("right"),
+        "colsample_bytree": fraction("right"),
+        "reg_lambda": non_negative_real,
+        "n_components": [*positive_int, None],
+        "max_bin": [Interval(Integral, 2, None, closed="left")],
+        "random_state": seed,
+    }
+    state_schema = {
+        "constants": ("f", ("n_models",)),
+        "pca_mean": ("f", (None,)),
+        "pca_components": ("f", (None, None)),
+        "features.*": ("f", None),
+    }
 
     def __init__(
         self,
