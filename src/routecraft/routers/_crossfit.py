@@ -24,7 +24,6 @@ classes are ever rebuilt.
 from __future__ import annotations
 
 from numbers import Integral
-
 from typing import Any, Callable, Sequence
 
 import numpy as np

@@ -20,7 +20,6 @@ the same ``random_state`` gives the same trees.
 from __future__ import annotations
 
 from numbers import Integral
-
 from typing import Any
 
 import numpy as np
