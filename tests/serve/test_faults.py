@@ -106,3 +106,16 @@ def summarise_errors(tmp_path):
     from routecraft.serve import summarise_log
 
     return summarise_log(tmp_path / "routing.db")
+
+
+def test_client_leaving_mid_stream_is_logged_as_499(make_server, tmp_path):
+    server = make_server(weak="slow-stream")
+    body = {"model": "router-sw-1.0", "messages": [{"role": "user", "content": "one two three four five six"}],
+            "stream": True}
+    with httpx.Client(timeout=30) as c:
+        with c.stream("POST", server.url + "/v1/chat/completions", json=body, headers=AUTH) as r:
+            assert r.status_code == 200
+            next(r.iter_raw())  # the first event, then hang up while the upstream is still streaming
+    (row,) = rows(tmp_path, 1)
+    assert row["status"] == 499 and row["error"] == "client_disconnected" and row["model"] == "weak-model"
+    assert 'status="499"' in httpx.get(server.url + "/metrics").text

@@ -13,6 +13,7 @@ silent truncation. (It cannot fall back at that point: the client holds part of 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import AsyncIterator, Callable
@@ -81,7 +82,9 @@ async def relay(answer: Answer, on_end: Callable[[StreamEnd], None]) -> AsyncIte
         except Exception as exc:  # the upstream broke mid-stream
             error = _classify(exc).kind
         finally:
-            await answer.close()
+            # shielded: when the client has gone, the task is being cancelled, and an unshielded
+            # close would be cancelled too, leaving the upstream connection checked out of the pool
+            await asyncio.shield(answer.close())
         if not done:
             error = error or "truncated"
             yield error_event(

@@ -12,6 +12,7 @@ injects faults chosen by the request's ``model`` — which the server sends as a
 ``hang``           reads the request and never answers (until the stub stops)
 ``reset``          closes the connection without answering
 ``midstream``      streams two content events, then drops the connection
+``slow-stream``    streams its events 0.2 s apart
 anything else      a normal answer (``"echo: <last user message>"``)
 =================  ==========================================================
 
@@ -71,7 +72,8 @@ class StubUpstream:
         writer.write(head.encode() + body)
         await writer.drain()
 
-    async def _stream(self, writer: asyncio.StreamWriter, model: str, text: str, usage: bool, broken: bool) -> None:
+    async def _stream(self, writer: asyncio.StreamWriter, model: str, text: str, usage: bool, broken: bool,
+                      gap_s: float = 0.0) -> None:
         writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")
 
         def chunk(data: bytes) -> None:
@@ -86,6 +88,9 @@ class StubUpstream:
                 writer.transport.abort()
                 return
             chunk(_chunk(model, {"content": piece + " "}))
+            if gap_s:
+                await writer.drain()
+                await asyncio.sleep(gap_s)
         chunk(_chunk(model, {}, "stop"))
         if usage:
             body = {"id": "chatcmpl-stub", "object": "chat.completion.chunk", "model": model, "choices": [],
@@ -137,7 +142,8 @@ class StubUpstream:
                 text = f"echo: {last if isinstance(last, str) else 'parts'}"
                 if body.get("stream"):
                     usage = bool((body.get("stream_options") or {}).get("include_usage"))
-                    await self._stream(writer, model, text, usage, model == "midstream")
+                    await self._stream(writer, model, text, usage, model == "midstream",
+                                       0.2 if model == "slow-stream" else 0.0)
                     if model == "midstream":
                         return
                     continue
