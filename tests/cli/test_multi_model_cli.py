@@ -77,21 +77,6 @@ def test_train_calibrate_budget_and_route_with_pool(tmp_path):
     assert frame["expected_cost_usd"].mean() <= 0.0005
 
 
-def test_decisions_parquet_round_trip(tmp_path):
-    import numpy as np
-
-    from routecraft.cli._route import decisions_frame, write_decisions
-    from routecraft.data import load_dataset
-
-    data = load_dataset(FIXTURE)
-    models = ["a", "b"]
-    q = np.tile([0.2, 0.7], (len(data), 1))
-    frame = decisions_frame(data, models, q, np.ones(len(data), dtype=int), np.full((len(data), 2), 1e-4))
-    write_decisions(frame, tmp_path / "d.parquet")
-    back = pd.read_parquet(tmp_path / "d.parquet")
-    assert (back["model"] == "b").all() and back["q:b"].tolist() == [0.7] * len(data)
-
-
 def test_preference_only_data_is_evaluated(tmp_path, conformance_data):
     q = conformance_data.queries.set_index("query_id")["query"]
     p = conformance_data.preferences.assign(query=lambda f: q.loc[f["query_id"]].to_numpy())

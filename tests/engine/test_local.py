@@ -46,27 +46,43 @@ def test_bad_inputs_are_one_line_errors_naming_the_file(tmp_path):
         list(map_frames(lambda: (lambda f: f), tmp_path / "nq.parquet", engine="spark"))
 
 
+POOL = pd.DataFrame({
+    "model": ["strong-model", "weak-model", "coder-model"],
+    "price_in_per_mtok": [10.0, 0.5, 2.0], "price_out_per_mtok": [30.0, 1.5, 6.0], "expected_tokens_out": [100.0] * 3,
+})
+
+
 def test_route_file_equals_in_memory_routing(artifact, query_file, tmp_path):
     from routecraft.artifact import load_router
-    from routecraft.policy import CostPolicy
+    from routecraft.policy import CostPolicy, expected_cost
 
     router = load_router(artifact)
     queries = pd.read_parquet(query_file)
-    prices = [(10.0, 30.0, 100.0), (0.5, 1.5, 100.0), (2.0, 6.0, 100.0)]
-    n = route_file(artifact, query_file, tmp_path / "d.parquet", batch_rows=16, lam=50.0, prices=prices)
+    summary = route_file(artifact, query_file, tmp_path / "d.parquet", batch_rows=16, lam=50.0, pool=POOL)
     got = pd.read_parquet(tmp_path / "d.parquet")
-    assert n == len(queries) == len(got) and got["query_id"].tolist() == queries["query_id"].tolist()
+    assert summary.rows == len(queries) == len(got) and got["query_id"].tolist() == queries["query_id"].tolist()
     # the same 16-row batches in memory give bit-identical Q̂ (a batched matmul may differ in the last bit otherwise)
     q = np.vstack([router.predict_quality(queries.iloc[i : i + 16]) for i in range(0, len(queries), 16)])
     np.testing.assert_array_equal(got[[f"q:{m}" for m in router.models_]].to_numpy(), q)
-    from routecraft.data._dataset import estimate_tokens
-
-    p = np.array(prices)
-    cost = (estimate_tokens(queries["query"])[:, None] * p[:, 0] + p[:, 2] * p[:, 1]) / 1e6
+    cost = expected_cost(queries["query"].tolist(), router.models_, POOL)
     choice = CostPolicy(50.0).decide(q, cost)
     assert got["model"].tolist() == [router.models_[j] for j in choice]
     np.testing.assert_allclose(got["expected_cost_usd"], cost[np.arange(len(q)), choice])
     assert len(set(got["model"])) > 1  # the lam actually trades quality for cost here
+    assert summary.counts == got["model"].value_counts().to_dict()
+    assert summary.expected_usd == pytest.approx(got["expected_cost_usd"].sum())
+
+
+def test_cli_route_engine_equals_the_in_memory_command(artifact, query_file, tmp_path):
+    from routecraft.cli import main
+
+    jsonl = tmp_path / "q.jsonl"
+    pd.read_parquet(query_file).to_json(jsonl, orient="records", lines=True)
+    main(["route", "--router", artifact, "--queries", str(jsonl), "--out", str(tmp_path / "a.parquet")])
+    main(["route", "--router", artifact, "--queries", str(jsonl), "--out", str(tmp_path / "b.parquet"),
+          "--engine", "local", "--batch-rows", "1000"])
+    a, b = pd.read_parquet(tmp_path / "a.parquet"), pd.read_parquet(tmp_path / "b.parquet")
+    pd.testing.assert_frame_equal(a[b.columns], b)
 
 
 def test_route_file_threshold_policy_and_jsonl_output(artifact, query_file, tmp_path):

@@ -29,8 +29,9 @@ def _both(job, *args, **kwargs):
 
 
 def test_route_decisions_are_identical(artifact, query_file, tmp_path):
-    prices = [(10.0, 30.0, 100.0), (0.5, 1.5, 100.0), (2.0, 6.0, 100.0)]
-    local, ray = _both(route_file, artifact, query_file, tmp=tmp_path, batch_rows=13, lam=50.0, prices=prices)
+    from .test_local import POOL
+
+    local, ray = _both(route_file, artifact, query_file, tmp=tmp_path, batch_rows=13, lam=50.0, pool=POOL)
     pd.testing.assert_frame_equal(local, ray)
     assert len(set(local["model"])) > 1
 

@@ -24,6 +24,7 @@ from .adapters import (
     load_llmrouter,
     load_mmlu_pro,
     load_outcomes_file,
+    load_queries_file,
     load_preferences_file,
     load_routellm,
     load_routerarena,
@@ -178,4 +179,6 @@ def _user_file_loader(path: Path) -> Callable[..., Dataset] | None:
         return load_preferences_file
     if {"query", "model", "score"} <= cols:
         return load_outcomes_file
+    if "query" in cols and not cols & {"model", "score", "winner", "model_a", "model_b"}:
+        return load_queries_file
     return None

@@ -10,12 +10,14 @@ Parquet row groups, memory bounded by one batch) or as a Ray Data stage
 """
 
 from ._frames import DEFAULT_BATCH_ROWS, iter_frames
-from ._jobs import embed_file, preferences_file, route_file
+from ._jobs import RouteSummary, decide_frame, embed_file, preferences_file, route_file
 from ._map import ENGINES, map_frames
 
 __all__ = [
     "DEFAULT_BATCH_ROWS",
     "ENGINES",
+    "RouteSummary",
+    "decide_frame",
     "embed_file",
     "iter_frames",
     "map_frames",

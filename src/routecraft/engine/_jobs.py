@@ -68,14 +68,55 @@ def embed_file(
 
 
 # --------------------------------------------------------------------- route
+def decide_frame(
+    router, frame: pd.DataFrame, *, lam: float = 0.0, threshold: float | None = None, strong: str | None = None,
+    weak: str | None = None, pool: pd.DataFrame | None = None, length_model=None,
+) -> pd.DataFrame:
+    """One decision per query of ``frame``: ``query_id, query, model, expected_cost_usd, q:<model>...``.
+
+    ``threshold`` (with ``strong``/``weak``) is RouteLLM's rule on the pair score; otherwise
+    argmax Q̂ − lam·cost over the models with a price (every model when lam is 0). The
+    expected cost is the pool price × (query tokens in + the output-length model's tokens
+    out); NaN for unpriced models. ``routecraft route`` and both engines call this.
+    """
+    from ..policy import expected_cost
+    from ..policy._cost import cost_decide
+    from ..routers._base import pair_score_from_quality
+
+    tasks = frame["task"].astype(str).tolist() if "task" in frame.columns else None
+    frame = _with_ids(frame)
+    models = list(router.models_)
+    q = router.predict_quality(frame)
+    cost = expected_cost(frame["query"].tolist(), models, pool, length_model, tasks)
+    if threshold is not None:
+        if not (strong and weak):
+            raise DataError("a threshold policy needs strong and weak models", field="threshold")
+        si, wi = router.model_index(strong), router.model_index(weak)
+        choice = np.where(pair_score_from_quality(q, si, wi, router.quality_kind) >= threshold, si, wi)
+    else:
+        priced = np.isfinite(cost).all(axis=0) if len(frame) else np.ones(len(models), dtype=bool)
+        if lam > 0 and not priced.any():
+            raise DataError("no model of the router's pool has a price: give --pool pool.toml", field="lam")
+        cols = np.flatnonzero(priced) if lam > 0 else np.arange(len(models))
+        c = np.nan_to_num(cost[:, cols], nan=0.0) if lam == 0 else cost[:, cols]
+        choice = cols[cost_decide(q[:, cols], c, lam)]
+    rows = np.arange(len(frame))
+    out = pd.DataFrame({
+        "query_id": frame["query_id"].to_numpy(),
+        "query": frame["query"].to_numpy(),
+        "model": np.asarray(models, dtype=object)[choice],
+        "expected_cost_usd": cost[rows, choice] if len(frame) else np.zeros(0),
+    })
+    for j, m in enumerate(models):
+        out[f"q:{m}"] = q[:, j]
+    return out
+
+
 @dataclass(frozen=True)
 class RouteJob:
-    """Q̂ and a decision per query from a saved router.
+    """:func:`decide_frame` per batch with a saved router, rebuilt on each worker from its artifact.
 
-    ``threshold`` (with ``strong``/``weak``) applies RouteLLM's rule to the pair score;
-    otherwise the cost policy picks argmax Q̂ − lam·cost. ``prices`` are per model
-    ``(USD/Mtok in, USD/Mtok out, expected output tokens)`` in the router's model
-    order; without them lam must be 0 and no cost is reported.
+    ``pool`` travels as records and ``length_model`` as its dict, so the job stays plain data.
     """
 
     artifact: str
@@ -83,60 +124,64 @@ class RouteJob:
     threshold: float | None = None
     strong: str | None = None
     weak: str | None = None
-    prices: tuple[tuple[float, float, float], ...] | None = None
+    pool: tuple[dict, ...] | None = None
+    length_model: dict | None = None
 
     def __call__(self):
         from ..artifact import load_router
-        from ..data._dataset import estimate_tokens
-        from ..policy import CostPolicy, ThresholdPolicy
+        from ..policy import OutputLengthModel
 
         router = load_router(self.artifact)
-        models = list(router.models_)
-        price = None if self.prices is None else np.asarray(self.prices, dtype=float)
-        if self.threshold is not None:
-            if not (self.strong and self.weak):
-                raise DataError("a threshold policy needs strong and weak models", field="threshold")
-            pair = ThresholdPolicy(self.strong, self.weak, self.threshold)
-            si, wi = router.model_index(self.strong), router.model_index(self.weak)
-        cost_policy = CostPolicy(self.lam)
+        pool = None if self.pool is None else pd.DataFrame(list(self.pool))
+        length = None if self.length_model is None else OutputLengthModel.from_dict(self.length_model)
 
         def route(frame: pd.DataFrame) -> pd.DataFrame:
-            frame = _with_ids(frame)
-            q = router.predict_quality(frame)
-            cost = None
-            if price is not None:
-                tokens_in = estimate_tokens(frame["query"].tolist())[:, None]
-                cost = (tokens_in * price[None, :, 0] + price[None, :, 2] * price[None, :, 1]) / 1e6
-            if self.threshold is not None:
-                from ..routers._base import pair_score_from_quality
-
-                choice = pair.decide(pair_score_from_quality(q, si, wi, router.quality_kind), models)
-            else:
-                choice = cost_policy.decide(q, cost)
-            rows = np.arange(len(frame))
-            out = {
-                "query_id": frame["query_id"],
-                "model": np.asarray(models, dtype=object)[choice],
-                "quality": q[rows, choice],
-                **{f"q:{m}": q[:, j] for j, m in enumerate(models)},
-            }
-            if cost is not None:
-                out["expected_cost_usd"] = cost[rows, choice]
-            return pd.DataFrame(out)
+            return decide_frame(router, frame, lam=self.lam, threshold=self.threshold, strong=self.strong,
+                                weak=self.weak, pool=pool, length_model=length)
 
         return route
+
+
+@dataclass
+class RouteSummary:
+    """What a routed file amounts to: rows, decisions per model, expected spend (where priced)."""
+
+    rows: int = 0
+    counts: dict[str, int] | None = None
+    expected_usd: float = 0.0
+    unpriced_rows: int = 0
+
+    def add(self, frame: pd.DataFrame) -> pd.DataFrame:
+        self.rows += len(frame)
+        self.counts = self.counts or {}
+        for m, n in frame["model"].value_counts().items():
+            self.counts[m] = self.counts.get(m, 0) + int(n)
+        known = frame["expected_cost_usd"].notna()
+        self.expected_usd += float(frame.loc[known, "expected_cost_usd"].sum())
+        self.unpriced_rows += int((~known).sum())
+        return frame
 
 
 def route_file(
     artifact: str | Path, queries: str | Path, out: str | Path, *, engine: str = "local",
     batch_rows: int = DEFAULT_BATCH_ROWS, lam: float = 0.0, threshold: float | None = None,
-    strong: str | None = None, weak: str | None = None,
-    prices: Sequence[tuple[float, float, float]] | None = None,
-) -> int:
+    strong: str | None = None, weak: str | None = None, pool: pd.DataFrame | None = None,
+    length_model=None,
+) -> RouteSummary:
     """Route every query of ``queries`` with the router saved at ``artifact``; one decision row per query."""
-    job = RouteJob(str(artifact), float(lam), threshold, strong, weak, None if prices is None else tuple(map(tuple, prices)))
-    frames = map_frames(job, queries, engine=engine, batch_rows=batch_rows, columns=_query_columns(queries))
-    return write_frames(frames, out)
+    records = None if pool is None else tuple(pool.astype(object).where(pool.notna(), None).to_dict("records"))
+    job = RouteJob(str(artifact), float(lam), threshold, strong, weak, records,
+                   None if length_model is None else length_model.to_dict())
+    columns = _query_columns(queries)
+    summary = RouteSummary()
+    frames = map_frames(job, queries, engine=engine, batch_rows=batch_rows, columns=columns + _task_column(queries))
+    write_frames((summary.add(f) for f in frames), out)
+    return summary
+
+
+def _task_column(path: str | Path) -> list[str]:
+    first = next(iter_frames(path, 1), None)
+    return ["task"] if first is not None and "task" in first.columns else []
 
 
 # --------------------------------------------------------------- preferences

@@ -11,7 +11,7 @@ from .mmlu_pro import load_mmlu_pro
 from .routellm import load_routellm, routellm_contamination
 from .routerarena import load_routerarena, routerarena_pool
 from .routerbench import load_routerbench
-from .user import load_outcomes_file, load_preferences_file
+from .user import load_outcomes_file, load_preferences_file, load_queries_file
 
 __all__ = [
     "llmrouter_pool",
@@ -19,6 +19,7 @@ __all__ = [
     "load_llmrouter",
     "load_mmlu_pro",
     "load_outcomes_file",
+    "load_queries_file",
     "load_preferences_file",
     "load_routellm",
     "load_routerarena",

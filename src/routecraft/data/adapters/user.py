@@ -84,6 +84,29 @@ def load_outcomes_file(path: str | Path, pool: PoolLike = None) -> Dataset:
     return assemble(pd.DataFrame(cols), meta, pool=pool_table, outcome_extras=extras)
 
 
+def load_queries_file(path: str | Path) -> Dataset:
+    """Unlabelled queries (``query`` [+ ``query_id``, ``task``, ``split``, ``turns``]): what ``calibrate`` and ``route`` read.
+
+    Repeated queries (same id, or same text without ids) are kept once, and counted in a note.
+    """
+    path = Path(path)
+    frame = read_records(path)
+    require_columns(frame, ["query"], path, "query file")
+    cols = _query_columns(frame, path, np.arange(1, len(frame) + 1))
+    queries = pd.DataFrame(cols)
+    if "query_id" not in queries.columns:
+        queries.insert(0, "query_id", [query_id_for(t) for t in queries["query"]])
+    meta = _meta(path, "queries")
+    repeated = queries["query_id"].duplicated()
+    if repeated.any():
+        add_note(meta, f"{int(repeated.sum())} repeated queries kept once")
+        queries = queries[~repeated]
+    ignored = _extra_columns(frame, cols, ("query_id",))
+    if ignored:
+        add_note(meta, f"columns not used for routing: {', '.join(ignored)}")
+    return Dataset(queries.reset_index(drop=True), None, None, None, meta=meta)
+
+
 def _extra_columns(frame: pd.DataFrame, handled: dict[str, Any], also: tuple[str, ...] = ()) -> list[str]:
     """Columns of a user file that no reader handled: they are kept, never dropped."""
     return [str(c) for c in frame.columns if c not in handled and c not in also]
