@@ -121,3 +121,12 @@ def test_single_text_path_equals_the_batch_path(queries):
     one = np.vstack([cache.mean_pool([t]) for t in texts])
     np.testing.assert_allclose(one, batch, atol=1e-6)
     np.testing.assert_allclose(one, _reference(texts), atol=2e-6)
+
+
+def test_large_inputs_embed_in_chunks_with_the_same_vectors(monkeypatch, queries):
+    from routecraft.embed import _base
+
+    texts = list(queries) * 7
+    whole = WordLlamaEmbedder().encode(texts)
+    monkeypatch.setattr(_base, "PROGRESS_CHUNK", 5)  # many chunks, progress bar quiet (not a TTY)
+    np.testing.assert_array_equal(WordLlamaEmbedder().encode(texts), whole)

@@ -16,6 +16,7 @@ import numpy as np
 from .._errors import RoutecraftError
 
 DEFAULT_EMBEDDER = "wordllama"
+PROGRESS_CHUNK = 8192  # texts per step of the embedding progress bar (inputs up to this size: one call)
 
 
 class Embedder(ABC):
@@ -43,7 +44,17 @@ class Embedder(ABC):
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vecs = np.asarray(self._encode(texts), dtype=np.float32)
+        if len(texts) <= PROGRESS_CHUNK:
+            vecs = np.asarray(self._encode(texts), dtype=np.float32)
+        else:  # large inputs: chunks, so a terminal shows a progress bar (quiet when not a TTY)
+            from .._progress import progress
+
+            parts = []
+            with progress(f"embedding {len(texts):,} texts ({self.name})", total=len(texts)) as bar:
+                for start in range(0, len(texts), PROGRESS_CHUNK):
+                    parts.append(np.asarray(self._encode(texts[start : start + PROGRESS_CHUNK]), dtype=np.float32))
+                    bar.advance(len(parts[-1]))
+            vecs = np.concatenate(parts)
         if vecs.shape != (len(texts), self.dim):
             raise RoutecraftError(
                 f"embedder '{self.name}' returned shape {vecs.shape}, expected ({len(texts)}, {self.dim})"
