@@ -118,7 +118,7 @@ def stage(name: str, work: Path, batch_rows: int) -> dict:
     elif name.startswith("route-"):
         _, router, engine = name.split("-")
         n = route_file(work / f"{router}.routecraft", work / "queries.parquet",
-                       work / f"decisions-{router}-{engine}.parquet", engine=engine, batch_rows=batch_rows)
+                       work / f"decisions-{router}-{engine}.parquet", engine=engine, batch_rows=batch_rows).rows
     elif name.startswith("evaluate-"):
         n = evaluate(work, name.split("-")[1])
     else:
