@@ -143,6 +143,8 @@ def _load_existing(p: Path, part: str | None, options: dict[str, Any]) -> Datase
         root, loader = found
         rel = p.relative_to(root) if p != root else None
         return loader(root, part, rel, dict(options))
+    if p.is_file() and part is None and _is_query_file(p):
+        return load_queries_file(p)
     if p.is_file():
         found_cols = ", ".join(sorted(_columns(p))) or "no columns"
         raise DataError(f"unrecognised format (found columns: {found_cols}; accepted: {ACCEPTED})", path=str(p))
@@ -179,6 +181,10 @@ def _user_file_loader(path: Path) -> Callable[..., Dataset] | None:
         return load_preferences_file
     if {"query", "model", "score"} <= cols:
         return load_outcomes_file
-    if "query" in cols and not cols & {"model", "score", "winner", "model_a", "model_b"}:
-        return load_queries_file
     return None
+
+
+def _is_query_file(path: Path) -> bool:
+    """A plain list of unlabelled queries: a ``query`` column and no label columns (read after layouts)."""
+    cols = set(_columns(path))
+    return "query" in cols and not cols & {"model", "score", "winner", "model_a", "model_b"}
