@@ -201,7 +201,7 @@ def compare_engines(work: Path, router: str) -> dict:
         assert list(x.columns) == list(y.columns) and (x["query_id"].to_numpy() == y["query_id"].to_numpy()).all()
         rows += len(x)
         mismatched_models += int((x["model"] != y["model"]).sum())
-        qcols = [c for c in x.columns if c.startswith("q:")] + ["quality"]
+        qcols = [c for c in x.columns if c.startswith("q:")]
         max_q_diff = max(max_q_diff, float(np.abs(x[qcols].to_numpy() - y[qcols].to_numpy()).max()))
     return {"rows_compared": rows, "different_decisions": mismatched_models, "max_abs_quality_difference": max_q_diff,
             "row_counts_equal": a.metadata.num_rows == b.metadata.num_rows}
