@@ -30,12 +30,13 @@ def _with_ids(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"query_id": ids.to_numpy(dtype=object), "query": texts.to_numpy(dtype=object)})
 
 
-def _query_columns(path: str | Path) -> list[str]:
-    """``["query_id", "query"]``, or ``["query"]`` when the file has no ids."""
+def _query_columns(path: str | Path, optional: Sequence[str] = ()) -> list[str]:
+    """``["query_id", "query"]`` (or ``["query"]`` when the file has no ids), plus the ``optional`` columns it has."""
     first = next(iter_frames(path, 1), None)
     if first is None or "query" not in first.columns:
         raise DataError("needs a 'query' column", path=str(path), field="query")
-    return ["query_id", "query"] if "query_id" in first.columns else ["query"]
+    base = ["query_id", "query"] if "query_id" in first.columns else ["query"]
+    return base + [c for c in optional if c in first.columns]
 
 
 # --------------------------------------------------------------------- embed
@@ -172,16 +173,11 @@ def route_file(
     records = None if pool is None else tuple(pool.astype(object).where(pool.notna(), None).to_dict("records"))
     job = RouteJob(str(artifact), float(lam), threshold, strong, weak, records,
                    None if length_model is None else length_model.to_dict())
-    columns = _query_columns(queries)
     summary = RouteSummary()
-    frames = map_frames(job, queries, engine=engine, batch_rows=batch_rows, columns=columns + _task_column(queries))
+    frames = map_frames(job, queries, engine=engine, batch_rows=batch_rows, columns=_query_columns(queries, ("task",)))
     write_frames((summary.add(f) for f in frames), out)
     return summary
 
-
-def _task_column(path: str | Path) -> list[str]:
-    first = next(iter_frames(path, 1), None)
-    return ["task"] if first is not None and "task" in first.columns else []
 
 
 # --------------------------------------------------------------- preferences
