@@ -186,3 +186,16 @@ def test_multi_model_results_carry_aiq_arena_gap_and_mix(conformance_data):
         assert {t["task"] for t in r["per_task"]} == set(conformance_data.queries["task"])
     always = next(r for r in res if r["router"] == "always")
     assert always["model_mix"][conformance_data.models[0]] == 1.0
+
+
+def test_block_size_bounds_memory_without_changing_the_resamples(monkeypatch):
+    """Large test sets get smaller blocks (memory), yet resample i is the same draws either way."""
+    from routecraft.policy import _bootstrap
+
+    n, n_boot, seed = 1_001, 37, 5
+    reference = np.concatenate(list(bootstrap_counts(n, n_boot, seed)))
+    monkeypatch.setattr(_bootstrap, "BLOCK_CELLS", 3 * n)  # as if n were huge: 3 resamples per block
+    blocks = list(bootstrap_counts(n, n_boot, seed))
+    assert max(len(b) for b in blocks) == 3 and sum(len(b) for b in blocks) == n_boot
+    np.testing.assert_array_equal(np.concatenate(blocks), reference)
+    assert _bootstrap.block_rows(10**9) == 1  # never zero rows, however large n is

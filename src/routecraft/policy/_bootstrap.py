@@ -19,18 +19,31 @@ from typing import Iterator
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-CHUNK = 100  # resamples per block: bounds memory at CHUNK × n floats per array
+CHUNK = 100  # at most this many resamples per block
+BLOCK_CELLS = 1 << 22  # and at most this many counts per block (32 MiB per float array)
+
+
+def block_rows(n: int) -> int:
+    """Resamples per block for ``n`` queries: CHUNK, fewer for large n so a block stays small.
+
+    Consumers build several (rows, n) arrays per block (counts, masked copies, cumulative
+    sums), so the block, not n_boot, bounds the bootstrap's memory: 100 × 1M counts were
+    ~10 GiB at peak, 4 × 1M are ~0.3 GiB.
+    """
+    return max(1, min(CHUNK, BLOCK_CELLS // max(int(n), 1)))
 
 
 def bootstrap_counts(n: int, n_boot: int, seed: int) -> Iterator[np.ndarray]:
-    """Yield blocks of resample counts, shape (≤ CHUNK, n), ``n_boot`` rows in all.
+    """Yield blocks of resample counts, shape (≤ block_rows(n), n), ``n_boot`` rows in all.
 
-    The same (n, n_boot, seed) always yields the same blocks, so statistics of
-    different routers computed separately share their resamples (a paired bootstrap).
+    The same (n, n_boot, seed) always yields the same resamples, so statistics of
+    different routers computed separately share them (a paired bootstrap). The block
+    size does not change them: resample i is always the generator's i-th row of n draws.
     """
     rng = np.random.default_rng(seed)
-    for start in range(0, n_boot, CHUNK):
-        b = min(CHUNK, n_boot - start)
+    rows = block_rows(n)
+    for start in range(0, n_boot, rows):
+        b = min(rows, n_boot - start)
         draws = rng.integers(0, n, size=(b, n)) + (np.arange(b) * n)[:, None]
         yield np.bincount(draws.ravel(), minlength=b * n).reshape(b, n).astype(float)
 
@@ -46,7 +59,7 @@ class Resamples:
         self.n, self.n_boot, self.seed = int(n), int(n_boot), int(seed)
 
     def blocks(self, mask: np.ndarray | None = None) -> Iterator[np.ndarray]:
-        """Count blocks (≤ CHUNK, n) in query order; with ``mask``, only those queries' columns."""
+        """Count blocks (≤ block_rows(n), n) in query order; with ``mask``, only those queries' columns."""
         for w in bootstrap_counts(self.n, self.n_boot, self.seed):
             yield w if mask is None else w[:, mask]
 
