@@ -92,3 +92,15 @@ def test_mmlu_pro_models_all_priced_with_a_source():
     assert pool["model"].tolist() == names
     assert pool["source"].str.startswith("price-table:").all()
     assert pool.set_index("model").loc["Qwen1.5-110B", "source"] == "price-table:param-rule:111B parameters"
+
+
+def test_a_generation_pool_file_also_prices(tmp_path):
+    """routecraft generate's pool.toml (upstream ids, logprobs, [[generators]]) is a valid --pool file."""
+    p = _toml(tmp_path, '[[models]]\nname = "small"\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "org/small-8b"\n'
+                        'logprobs = false\nprice_in_per_mtok = 0.1\nprice_out_per_mtok = 0.2\n'
+                        '[[generators]]\nname = "gen"\nbase_url = "http://127.0.0.1:9/v1"\n')
+    pool = read_pool_file(p)
+    assert pool["model"].tolist() == ["small"]  # the upstream id does not replace routecraft's name
+    assert pool.loc[0, "upstream_model"] == "org/small-8b" and pool.loc[0, "price_out_per_mtok"] == 0.2
+    with pytest.raises(DataError, match="true or false"):
+        read_pool_file(_toml(tmp_path, '[[models]]\nname = "a"\nlogprobs = "no"\n'))

@@ -5,8 +5,14 @@
     price_in_per_mtok = 0.15       # USD per million input tokens   (optional: price table)
     price_out_per_mtok = 0.60      # USD per million output tokens  (optional: price table)
     expected_tokens_out = 180      # optional: overrides the learned output-length model
-    base_url = "http://127.0.0.1:8000/v1"   # optional, for serving
+    base_url = "http://127.0.0.1:8000/v1"   # optional, for serving and generation
     api_key_env = "OPENAI_API_KEY"          # optional: name of the variable, never the key
+    model = "gpt-4o-mini-2024-07-18"        # optional: the id sent upstream (routecraft generate)
+    logprobs = false                        # optional: routecraft generate asks for log-probs
+
+The same file feeds ``routecraft generate`` (``generate/_toml.py`` reads its endpoints and
+its ``[[generators]]``), so the keys generation uses are accepted here too, not rejected
+as unknown; only prices and ``expected_tokens_out`` matter for cost.
 
 Prices resolve in this order: the pool file, the dataset's own pool (measured or shipped
 with the data), the bundled price table (``prices/prices.json``). :func:`apply_pool` says
@@ -37,6 +43,8 @@ FIELDS = {
     "expected_tokens_out": float,
     "base_url": str,
     "api_key_env": str,
+    "model": str,
+    "logprobs": bool,
 }
 PRICE_FIELDS = ("price_in_per_mtok", "price_out_per_mtok")
 
@@ -70,6 +78,10 @@ def read_pool_file(path: str | Path) -> pd.DataFrame:
             if key == "name" or key not in entry:
                 continue
             value = entry[key]
+            if kind is bool:
+                if not isinstance(value, bool):
+                    raise DataError(f"must be true or false, got {value!r}", path=str(p), row=i, field=key)
+                continue  # generation's switch: no column in the pool table
             if kind is float:
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                     raise DataError(f"must be a number >= 0, got {value!r}", path=str(p), row=i, field=key)
@@ -77,7 +89,7 @@ def read_pool_file(path: str | Path) -> pd.DataFrame:
             elif not isinstance(value, str) or not value.strip():
                 raise DataError(f"must be a non-empty string, got {value!r}", path=str(p), row=i, field=key)
             else:
-                row[key] = value
+                row["upstream_model" if key == "model" else key] = value  # "model" is the table's name column
         rows.append(row)
     frame = pd.DataFrame(rows)
     for key in PRICE_FIELDS:
