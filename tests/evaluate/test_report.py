@@ -144,3 +144,12 @@ def test_saved_router_card_goes_into_the_report(conformance_data, tmp_path):
     assert "Router card: BestSingleRouter" in res[0]["router_card"] and "router_card" not in res[1]
     doc = render_report(res, engine="plotly")
     assert "<h3>Router cards</h3>" in doc and "saved for the report test" in doc
+
+
+def test_terminal_table_prints_bracketed_names_as_text(results):
+    """Model and router names come from users' data; rich must not read "[bold]" in them as markup."""
+    alpha = [{**r, "router": f"[bold]{r['router']}", "strong": "[red]big"} for r in results if r["dataset"] == "alpha-set"]
+    console = Console(width=200, record=True)
+    console.print(format_results(alpha))
+    text = console.export_text()
+    assert "[red]big" in text and f"[bold]{alpha[0]['router'][6:]}" in text

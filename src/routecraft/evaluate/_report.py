@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from ._figures import cost_quality_figure, pair_figure
@@ -44,7 +45,8 @@ def format_results(results: Sequence[dict[str, Any]]) -> Table:
     if results:
         n_test, n_pair = first.get("n_test", first.get("n_pair")), first.get("n_pair")
         excluded = f", {n_test - n_pair} without both scores" if n_test is not None and n_pair is not None and n_pair != n_test else ""
-        title = f"{first['dataset']} (n={n_test} test{excluded}) — {first['strong']} vs {first['weak']}"
+        # names come from users' data: "[bold]" in a model name is text, not rich markup
+        title = escape(f"{first['dataset']} (n={n_test} test{excluded}) — {first['strong']} vs {first['weak']}")
     priced = any(r.get("aiq") is not None for r in results)
     caption = "APGR-RL: RouteLLM's decile APGR; CPT: strong share for 50/80% of the gap; quality of the best-quality pick"
     if priced:
@@ -61,7 +63,7 @@ def format_results(results: Sequence[dict[str, Any]]) -> Table:
         table.add_column(header, justify=justify, no_wrap=header != "router", min_width=width, overflow="fold")
     for r in results:
         row = [
-            r["router"],
+            escape(str(r["router"])),
             _fmt(r.get("apgr"), "{:.3f}") + (f" [{r['apgr_ci'][0]:.2f}, {r['apgr_ci'][1]:.2f}]" if r.get("apgr_ci") and r.get("apgr") is not None else ""),
             _fmt(r.get("apgr_routellm"), "{:.3f}"),
             _fmt(r.get("cpt50"), "{:.3f}"),
