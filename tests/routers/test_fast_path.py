@@ -45,11 +45,13 @@ def test_q_hat_matches_the_routers_before_the_fast_path(data, name):
     router = ROUTERS[name]().fit(data)
     single = np.vstack([router.predict_quality([t]) for t in texts])
     batch = router.predict_quality(texts)
-    # bitwise on the machine that wrote the fixture for hashing routers; other BLAS builds may round the
-    # fit differently. WordLlama's word-table path changed its vectors by ≤ 2e-7 after the fixture was written.
-    atol = 1e-6 if router.get_params()["embedder"] == "wordllama" else 1e-9
-    np.testing.assert_allclose(single, before[f"{name}_single"], rtol=0, atol=atol)
-    np.testing.assert_allclose(batch, before[f"{name}_batch"], rtol=0, atol=atol)
+    # The fixture comes from another machine, and a fit's last bits depend on the CPU's BLAS kernels
+    # (on an AMD EPYC: SW 5e-8, the MLP's training 6e-6 away from the fixture's machine; WordLlama's
+    # word-table path moved vectors by ≤ 2e-7), so it is compared at 1e-4, far below any change of
+    # behaviour. On this machine the one-text fast path and the batch path agree to 1e-6.
+    np.testing.assert_allclose(single, before[f"{name}_single"], rtol=0, atol=1e-4)
+    np.testing.assert_allclose(batch, before[f"{name}_batch"], rtol=0, atol=1e-4)
+    np.testing.assert_allclose(single, batch, rtol=0, atol=1e-6)
     # every input path goes through the same code: identical to the bit
     frame = pd.DataFrame({"query": texts})
     assert np.array_equal(router.predict_quality(frame), batch)

@@ -123,7 +123,9 @@ def test_batches_bounded_in_memory_give_same_answer(monkeypatch, conformance_dat
     r = SWRankingRouter(embedder="hashing").fit(conformance_data)
     full = r.predict_quality(conformance_data)
     monkeypatch.setattr(_sw, "_BLOCK_ELEMENTS", 7 * len(r.train_embeddings_))
-    np.testing.assert_allclose(r.predict_quality(conformance_data), full, atol=1e-9)
+    # the same maths in smaller blocks; a similarity product's last bits depend on its shape on some
+    # CPUs (6e-8 seen on an AMD EPYC after the per-query Bradley–Terry fit), nothing more
+    np.testing.assert_allclose(r.predict_quality(conformance_data), full, rtol=0, atol=1e-6)
 
 
 def test_zero_weight_battle_is_no_battle():
