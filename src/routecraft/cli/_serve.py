@@ -50,4 +50,4 @@ def serve(
     # out of the collector's sight, a full collection no longer walks it (a tail-latency spike)
     gc.freeze()
     uvicorn.run(application, host=host, port=port, log_level=log_level, access_log=False,
-                timeout_graceful_shutdown=10)
+                proxy_headers=False, timeout_graceful_shutdown=10)  # no X-Forwarded-* rewriting per request
