@@ -125,7 +125,10 @@ class _ChatEndpoint:
             response = StreamingResponse(result.stream, result.status, headers=result.headers | {
                 "cache-control": "no-cache", "x-accel-buffering": "no"}, media_type="text/event-stream")
             return await response(scope, receive, send)
-        await _send(send, result.status, result.body, result.content_type, result.headers)
+        try:
+            await _send(send, result.status, result.body, result.content_type, result.headers)
+        finally:
+            result.done()
 
 
 async def _send(send: Callable, status: int, body: bytes, content_type: str, headers: dict[str, str]) -> None:

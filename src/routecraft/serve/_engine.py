@@ -12,7 +12,7 @@ import json
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable
 
 import httpx
 
@@ -74,6 +74,15 @@ class Result:
     stream: AsyncIterator[bytes] | None = None
     content_type: str = "application/json"
     decision: Decision | None = None
+    # metrics and the log row of a non-stream answer, run by :meth:`done` once it was sent:
+    # accounting (parsing usage, counters, the log record) is then off the client's wait
+    account: Callable[[], None] | None = None
+
+    def done(self) -> None:
+        """Account for the request (once); a stream accounts when it ends instead."""
+        account, self.account = self.account, None
+        if account is not None:
+            account()
 
 
 def _tokens(usage: Any) -> tuple[int | None, int | None]:
@@ -150,11 +159,12 @@ class Engine:
         try:
             answer = await self.upstreams.call(decision.candidates, body, stream)
         except AllUpstreamsFailed as exc:
-            finish(502, None, exc.path, error="all_upstreams_failed")
-            err = RequestError(502, f"no upstream model could answer (tried: {', '.join(exc.path)})",
+            tried = exc.path
+            err = RequestError(502, f"no upstream model could answer (tried: {', '.join(tried)})",
                                code="upstream_unavailable", type_="upstream_error")
-            return Result(502, headers | {"x-routecraft-fallback": ",".join(exc.path)},
-                          json.dumps(err.body()).encode(), decision=decision)
+            return Result(502, headers | {"x-routecraft-fallback": ",".join(tried)},
+                          json.dumps(err.body()).encode(), decision=decision,
+                          account=lambda: finish(502, None, tried, error="all_upstreams_failed"))
         headers["x-routecraft-served-by"] = answer.model.name
         headers["x-routecraft-fallback"] = ",".join(answer.path)
         if stream and answer.status == 200:
@@ -164,12 +174,16 @@ class Engine:
 
             return Result(200, headers, stream=relay(answer, on_end), content_type="text/event-stream",
                           decision=decision)
-        usage = None
-        if answer.status == 200:
-            try:
-                usage = json.loads(answer.body).get("usage")
-            except (ValueError, AttributeError):
-                usage = None
-        finish(answer.status, answer.model.name, answer.path, usage,
-               None if answer.status == 200 else f"upstream_status_{answer.status}")
-        return Result(answer.status, headers, answer.body, content_type=answer.content_type, decision=decision)
+
+        def account() -> None:
+            usage = None
+            if answer.status == 200:
+                try:
+                    usage = json.loads(answer.body).get("usage")
+                except (ValueError, AttributeError):
+                    usage = None
+            finish(answer.status, answer.model.name, answer.path, usage,
+                   None if answer.status == 200 else f"upstream_status_{answer.status}")
+
+        return Result(answer.status, headers, answer.body, content_type=answer.content_type, decision=decision,
+                      account=account)
