@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 from pathlib import Path
 
@@ -31,6 +32,9 @@ def serve(
     require("fastapi", "serve")
     from ..serve import create_app, load_config
 
+    from ..routers._blas import pin_single_thread
+
+    pin_single_thread()  # the server routes one request or a micro-batch at a time
     cfg = load_config(config)
     application = create_app(cfg)
     if not cfg.client_keys and not _is_loopback(host):
@@ -42,5 +46,8 @@ def serve(
         f"{len(cfg.policies)} policies; log {cfg.server.log or 'off'}; model ids: {', '.join(table.model_ids())}",
         highlight=False, soft_wrap=True,
     )
+    # everything built so far (routers, tables, the word cache) lives as long as the server:
+    # out of the collector's sight, a full collection no longer walks it (a tail-latency spike)
+    gc.freeze()
     uvicorn.run(application, host=host, port=port, log_level=log_level, access_log=False,
-                timeout_graceful_shutdown=10)
+                proxy_headers=False, timeout_graceful_shutdown=10)  # no X-Forwarded-* rewriting per request

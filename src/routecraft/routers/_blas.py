@@ -8,6 +8,7 @@ counts do not change these products' results (threads split output rows, not sum
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from functools import lru_cache
 from typing import ContextManager
 
@@ -21,6 +22,24 @@ def _controller() -> ThreadpoolController:
     return ThreadpoolController()  # inspecting the loaded BLAS libraries costs ~1 ms: once
 
 
+_NO_CHANGE = nullcontext()
+_pinned = False
+
+
 def blas_threads_for(n_rows: int) -> ContextManager:
     """A context with one BLAS thread when ``n_rows`` is small, else the default."""
-    return _controller().limit(limits=1 if n_rows < SINGLE_THREAD_BELOW else None, user_api="blas")
+    if _pinned or n_rows >= SINGLE_THREAD_BELOW:  # nothing to change (threadpoolctl costs ~35 µs a call)
+        return _NO_CHANGE
+    return _controller().limit(limits=1, user_api="blas")
+
+
+def pin_single_thread() -> None:
+    """One BLAS thread for the rest of the process.
+
+    For a server: it routes one request or a micro-batch at a time, on cores it shares with
+    its own I/O and the upstream calls, so BLAS threads only wait for a core; pinning once
+    also saves setting and restoring the limit around every call.
+    """
+    global _pinned
+    _controller().limit(limits=1, user_api="blas")  # never restored: the limit holds for the process
+    _pinned = True

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import uuid
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator, Sequence
 
@@ -52,7 +51,8 @@ class _AsyncCompletions:
 
     async def create(self, **kwargs: Any) -> dict | AsyncIterator[dict]:
         """Same arguments as OpenAI's ``chat.completions.create``; ``model`` selects the route."""
-        result = await self._owner.engine.handle(kwargs, uuid.uuid4().hex)
+        result = await self._owner.engine.handle(kwargs, self._owner.engine.new_request_id())
+        result.done()
         if result.stream is not None:
             return _chunks(result.stream)
         body = json.loads(result.body) if result.body else {}

@@ -7,10 +7,12 @@ behave the same with or without a server.
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import time
 from dataclasses import dataclass
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable
 
 import httpx
 
@@ -72,6 +74,15 @@ class Result:
     stream: AsyncIterator[bytes] | None = None
     content_type: str = "application/json"
     decision: Decision | None = None
+    # metrics and the log row of a non-stream answer, run by :meth:`done` once it was sent:
+    # accounting (parsing usage, counters, the log record) is then off the client's wait
+    account: Callable[[], None] | None = None
+
+    def done(self) -> None:
+        """Account for the request (once); a stream accounts when it ends instead."""
+        account, self.account = self.account, None
+        if account is not None:
+            account()
 
 
 def _tokens(usage: Any) -> tuple[int | None, int | None]:
@@ -86,6 +97,7 @@ class Engine:
 
     def __init__(self, config: ServerConfig, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
+        self._id_prefix, self._id_counter = os.urandom(8).hex(), itertools.count(1)
         self.metrics = Metrics()
         self.table = RoutingTable(config)
         self.upstreams = Upstreams(config, self.metrics, transport)
@@ -93,6 +105,10 @@ class Engine:
             RoutingLog(config.server.log, config.server.log_queue_size, on_drop=self.metrics.log_dropped.inc)
             if config.server.log else None
         )
+
+    def new_request_id(self) -> str:
+        """A unique id without a syscall per request (``uuid4`` reads the OS's randomness each time)."""
+        return f"{self._id_prefix}{next(self._id_counter):08x}"
 
     async def aclose(self) -> None:
         await self.upstreams.aclose()
@@ -143,11 +159,12 @@ class Engine:
         try:
             answer = await self.upstreams.call(decision.candidates, body, stream)
         except AllUpstreamsFailed as exc:
-            finish(502, None, exc.path, error="all_upstreams_failed")
-            err = RequestError(502, f"no upstream model could answer (tried: {', '.join(exc.path)})",
+            tried = exc.path
+            err = RequestError(502, f"no upstream model could answer (tried: {', '.join(tried)})",
                                code="upstream_unavailable", type_="upstream_error")
-            return Result(502, headers | {"x-routecraft-fallback": ",".join(exc.path)},
-                          json.dumps(err.body()).encode(), decision=decision)
+            return Result(502, headers | {"x-routecraft-fallback": ",".join(tried)},
+                          json.dumps(err.body()).encode(), decision=decision,
+                          account=lambda: finish(502, None, tried, error="all_upstreams_failed"))
         headers["x-routecraft-served-by"] = answer.model.name
         headers["x-routecraft-fallback"] = ",".join(answer.path)
         if stream and answer.status == 200:
@@ -157,12 +174,16 @@ class Engine:
 
             return Result(200, headers, stream=relay(answer, on_end), content_type="text/event-stream",
                           decision=decision)
-        usage = None
-        if answer.status == 200:
-            try:
-                usage = json.loads(answer.body).get("usage")
-            except (ValueError, AttributeError):
-                usage = None
-        finish(answer.status, answer.model.name, answer.path, usage,
-               None if answer.status == 200 else f"upstream_status_{answer.status}")
-        return Result(answer.status, headers, answer.body, content_type=answer.content_type, decision=decision)
+
+        def account() -> None:
+            usage = None
+            if answer.status == 200:
+                try:
+                    usage = json.loads(answer.body).get("usage")
+                except (ValueError, AttributeError):
+                    usage = None
+            finish(answer.status, answer.model.name, answer.path, usage,
+                   None if answer.status == 200 else f"upstream_status_{answer.status}")
+
+        return Result(answer.status, headers, answer.body, content_type=answer.content_type, decision=decision,
+                      account=account)

@@ -59,6 +59,7 @@ def _usage(events: bytes | None) -> dict | None:
 async def relay(answer: Answer, on_end: Callable[[StreamEnd], None]) -> AsyncIterator[bytes]:
     """Yield complete events from ``answer``; end with an error event if the stream breaks."""
     buf, done, usage_events, error = answer.first, False, None, None
+    delivered = False  # the server took the [DONE] event: the client has the whole answer
     try:
         try:
             while True:
@@ -70,6 +71,7 @@ async def relay(answer: Answer, on_end: Callable[[StreamEnd], None]) -> AsyncIte
                     if b'"usage"' in events:
                         usage_events = events
                     yield events
+                    delivered = done
                     if done:
                         break
                 try:
@@ -79,6 +81,7 @@ async def relay(answer: Answer, on_end: Callable[[StreamEnd], None]) -> AsyncIte
             if not done and buf.strip() == DONE:  # "[DONE]" without its blank line
                 done = True
                 yield DONE + b"\n\n"
+                delivered = True
         except Exception as exc:  # the upstream broke mid-stream
             error = _classify(exc).kind
         finally:
@@ -90,7 +93,12 @@ async def relay(answer: Answer, on_end: Callable[[StreamEnd], None]) -> AsyncIte
             yield error_event(
                 f"upstream model {answer.model.name!r} failed mid-stream ({error}); the answer so far is incomplete"
             )
-    except BaseException:  # the client went away (cancelled while waiting or yielding)
-        on_end(StreamEnd(error or "client_disconnected", True, _usage(usage_events)))
+    except BaseException:  # cancelled: the client went away
+        # after [DONE] went out, a client that hangs up (as the openai client does once it has
+        # read [DONE]) may cancel the upstream's clean-up; it still received the whole answer
+        if delivered:
+            on_end(StreamEnd(None, False, _usage(usage_events)))
+        else:
+            on_end(StreamEnd(error or "client_disconnected", True, _usage(usage_events)))
         raise
     on_end(StreamEnd(None if done else error, False, _usage(usage_events)))

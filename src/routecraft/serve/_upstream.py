@@ -1,4 +1,4 @@
-"""Calling OpenAI-compatible upstreams: one pooled ``httpx.AsyncClient``, retries, fallback, breakers.
+"""Calling OpenAI-compatible upstreams: one pooled httpx transport (aiohttp's pool), retries, fallback, breakers.
 
 Per attempt a model gets its own timeouts. Connect errors, connection resets, 429 and
 5xx are retried on the same model with exponential backoff (``backoff_s · 2^i``, jittered,
@@ -26,13 +26,9 @@ import httpx
 from ._breaker import OPEN, CircuitBreaker
 from ._config import ModelConfig, ServerConfig
 from ._metrics import Metrics
+from ._transport import AiohttpTransport
 
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-# Attempts in flight at once per model. httpcore's pool scans every connection and waiting
-# request each time one starts or ends, so its cost per request grows with concurrency;
-# past this many, requests wait on an O(1) semaphore instead of inside the pool. Per model,
-# so a hanging upstream only holds its own slots (until its timeout; then its breaker opens).
-MAX_IN_FLIGHT_PER_MODEL = 32
 FAILOVER_STATUS = frozenset({401, 403}) | RETRY_STATUS  # our side's problem: try another model
 MAX_RETRY_AFTER_S = 5.0
 
@@ -102,21 +98,23 @@ class Upstreams:
         self.breakers = {
             name: CircuitBreaker(config.breaker.failures, config.breaker.cooldown_s) for name in config.models
         }
-        self._slots = {name: asyncio.Semaphore(MAX_IN_FLIGHT_PER_MODEL) for name in config.models}
-        self.client = httpx.AsyncClient(
-            transport=transport,
-            limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200, keepalive_expiry=30),
-            timeout=httpx.Timeout(60.0),
-            trust_env=False,
-        )
+        # One pool for every upstream. Requests go straight to the transport: httpx's client
+        # layer (redirects, auth flows, cookies, URL merging) has nothing to do for a proxy and
+        # cost about as much per request as the aiohttp pool underneath.
+        self.transport = transport or AiohttpTransport(
+            httpx.Limits(max_connections=1000, max_keepalive_connections=200, keepalive_expiry=30))
+        self._url = {name: httpx.URL(m.chat_url) for name, m in config.models.items()}
         self._headers = {
-            name: {"content-type": "application/json", "accept": "application/json"}
-            | ({"authorization": f"Bearer {m.api_key}"} if m.api_key else {})
+            name: [("content-type", "application/json"), ("accept", "application/json")]
+            + ([("authorization", f"Bearer {m.api_key}")] if m.api_key else [])
             for name, m in config.models.items()
+        }
+        self._timeout = {
+            name: httpx.Timeout(m.timeout_s, connect=m.connect_timeout_s).as_dict() for name, m in config.models.items()
         }
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await self.transport.aclose()
 
     def states(self) -> dict[str, str]:
         return {name: b.state for name, b in self.breakers.items()}
@@ -132,8 +130,7 @@ class Upstreams:
             payload = json.dumps({**body, "model": model.upstream_model}, ensure_ascii=False).encode()
             for attempt in range(model.max_retries + 1):
                 try:
-                    async with self._slots[name]:
-                        answer = await self._attempt(model, payload, stream)
+                    answer = await self._attempt(model, payload, stream)
                 except UpstreamFailure as failure:
                     self.metrics.upstream_errors.labels(name, failure.kind).inc()
                     if failure.retryable and attempt < model.max_retries:
@@ -153,16 +150,14 @@ class Upstreams:
         raise AllUpstreamsFailed(path)
 
     async def _attempt(self, model: ModelConfig, payload: bytes, stream: bool) -> Answer:
-        timeout = httpx.Timeout(model.timeout_s, connect=model.connect_timeout_s)
-        request = self.client.build_request(
-            "POST", model.chat_url, content=payload, headers=self._headers[model.name], timeout=timeout
-        )
+        request = httpx.Request("POST", self._url[model.name], content=payload, headers=self._headers[model.name],
+                                extensions={"timeout": self._timeout[model.name]})
         start = time.perf_counter()
         response: httpx.Response | None = None
         try:
             # the whole non-stream answer, or a stream's first bytes, within timeout_s
             async with asyncio.timeout(model.timeout_s + model.connect_timeout_s):
-                response = await self.client.send(request, stream=True)
+                response = await self.transport.handle_async_request(request)
                 status = response.status_code
                 if status != 200:
                     await response.aread()
