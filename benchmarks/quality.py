@@ -38,6 +38,12 @@ Run from the repository root (full size, ~1 h on 2 busy cores; ``--quick`` is sm
 
     PYTHONPATH=src python benchmarks/quality.py [--quick]
 
+or as parallel parts, merged when they are done (timing under a shared lock at nice 0)::
+
+    nice -n 19 env PYTHONPATH=src python benchmarks/quality.py --jobs routellm-A --part routellm-A \
+        --embed-cache CACHE --timing-lock /work/notes/quiet.lock   # likewise routellm-B, mmlu-pro, ...
+    PYTHONPATH=src python benchmarks/quality.py --merge
+
 Writes ``benchmarks/results/quality.{json,md}`` and ``benchmarks/results/quality/*.png``.
 """
 
