@@ -206,9 +206,10 @@ def apgr_boot(score: np.ndarray, s_true: np.ndarray, w_true: np.ndarray, n_boot:
     """APGR and its bootstrap replicates, with resample counts indexed by query (so two routers
     evaluated with the same seed see the same resampled queries: a paired bootstrap)."""
     data = PairData(score, s_true, w_true)
-    order = np.argsort(np.asarray(score, dtype=float), kind="stable")  # PairData's internal order
     point = float(data.block(np.ones((1, data.n))).apgr[0])
-    boots = [data.block(w[:, order]).apgr for w in bootstrap_counts(data.n, n_boot, seed)]
+    # PairData.block takes weights in test-set order and sorts them itself: permuting them here as
+    # well would pair each router's resample with a different one (an unpaired, wider interval)
+    boots = [data.block(w).apgr for w in bootstrap_counts(data.n, n_boot, seed)]
     return point, (np.concatenate(boots) if boots else np.empty(0))
 
 
