@@ -24,14 +24,25 @@ cost, cost to match it; paired intervals (one set of bootstrap resamples shared 
 routers) of router − best single (quality), router − kNN and router − cluster (AIQ),
 and quality at half cost − best single.
 
-"Best" router: ``stack`` is named routecraft's candidate before any test number is
-seen (``PRIMARY``); its bases' out-of-fold Brier on the training set also says which
-single learner a train-only cross-validated choice would pick (``cv_choice``). The
-test-best router is listed too, marked post hoc.
+"Best" router: ``stack-select`` is named routecraft's candidate before any test number
+is seen (``PRIMARY``): a StackedRouter with ``combiner="select"``, which keeps, per
+training set, the candidate (each base router, or their logistic stack) whose
+out-of-fold Q̂ ranks the training queries' realised gains best (``gain_rank_area``).
+Every choice is made on the train split's folds. The logistic stack (``stack``, the
+candidate of the earlier run) is reported from the same fitted object's candidates,
+so it costs no second fit. The out-of-fold Brier and gain-rank scores of every
+candidate are reported (``cv_choice``). The test-best router is listed too, marked
+post hoc.
 
 Run from the repository root (full size, ~1 h on 2 busy cores; ``--quick`` is smaller)::
 
     PYTHONPATH=src python benchmarks/quality.py [--quick]
+
+or as parallel parts, merged when they are done (timing under a shared lock at nice 0)::
+
+    nice -n 19 env PYTHONPATH=src python benchmarks/quality.py --jobs routellm-A --part routellm-A \
+        --embed-cache CACHE --timing-lock /work/notes/quiet.lock   # likewise routellm-B, mmlu-pro, ...
+    PYTHONPATH=src python benchmarks/quality.py --merge
 
 Writes ``benchmarks/results/quality.{json,md}`` and ``benchmarks/results/quality/*.png``.
 """
@@ -39,6 +50,7 @@ Writes ``benchmarks/results/quality.{json,md}`` and ``benchmarks/results/quality
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -72,11 +84,12 @@ from routecraft.routers import make_router  # noqa: E402
 from routecraft.routers._base import Router  # noqa: E402
 
 RESULTS = Path(__file__).with_name("results")
-PRIMARY = "stack"
-OURS_NEW = ("knn-learned", "lightgbm", "irt", "calibrated", "stack")
+PRIMARY = "stack-select"
+OURS_NEW = ("knn-learned", "lightgbm", "irt", "calibrated", "stack", "stack-select")
 BASELINES = ("best-single", "sw", "knn", "cluster", "logistic")
-STACK_PAIR = ("lightgbm", "logistic", "knn-learned", "irt", "sw")  # 2-model pools: SW is RouteLLM's best there
-STACK_MULTI = ("lightgbm", "logistic", "knn-learned", "irt", "cluster")  # SW's per-query BT fit over 400 pairs is too slow to cross-fit
+# every outcome learner and baseline the benchmark reports is a base, so "select" may keep any of them
+STACK_PAIR = ("lightgbm", "logistic", "knn-learned", "irt", "sw", "knn", "cluster")  # 2-model pools: SW is RouteLLM's best there
+STACK_MULTI = ("lightgbm", "logistic", "knn-learned", "irt", "cluster", "knn")  # SW's per-query BT fit over 400 pairs is too slow to cross-fit
 # USD per 1M tokens (in, out). API models: the providers' published list prices (late 2024);
 # open weights: a size-based hosted rate of $0.02 per billion parameters (MoE: active parameters).
 MMLU_PRO_PRICES = {
@@ -125,7 +138,8 @@ def router_specs(job: str, n_models: int, args) -> dict[str, tuple[str, dict[str
         "lightgbm": ("lightgbm", {}),
         "irt": ("irt", {}),
         "calibrated": ("calibrated", {"router": "lightgbm", **folds}),
-        "stack": ("stack", {"routers": stack_bases, **folds}),
+        "stack-select": ("stack", {"routers": stack_bases, "combiner": "select", **folds}),
+        "stack": (PRIMARY, "logistic-stack"),  # a candidate of the fitted PRIMARY, not a second fit
     }
     if n_models > 2:
         specs["sw"] = ("sw", {})  # the default router, kept for timing and as a baseline
@@ -146,9 +160,15 @@ def fit_predict(specs: dict, train: Dataset, test: Dataset, emb: LookupEmbedder)
     (their fit time is then reported as null)."""
     q, fit_s, fitted = {}, {}, {}
     order = sorted(specs, key=lambda n: n != PRIMARY)
+    cands = None
     for name in order:
         spec, params = specs[name]
         stack = fitted.get(PRIMARY)
+        if spec == PRIMARY:  # one of the fitted stack's candidates
+            cands = cands or stack.predict_candidates(test)
+            q[name] = (cands[params][0], list(stack.models_), cands[params][1])
+            fit_s[name] = None
+            continue
         if stack is not None and not params and spec in list(stack.routers):
             router = stack.children_[list(stack.routers).index(spec)]
             fit_s[name] = None
@@ -186,9 +206,10 @@ def apgr_boot(score: np.ndarray, s_true: np.ndarray, w_true: np.ndarray, n_boot:
     """APGR and its bootstrap replicates, with resample counts indexed by query (so two routers
     evaluated with the same seed see the same resampled queries: a paired bootstrap)."""
     data = PairData(score, s_true, w_true)
-    order = np.argsort(np.asarray(score, dtype=float), kind="stable")  # PairData's internal order
     point = float(data.block(np.ones((1, data.n))).apgr[0])
-    boots = [data.block(w[:, order]).apgr for w in bootstrap_counts(data.n, n_boot, seed)]
+    # PairData.block takes weights in test-set order and sorts them itself: permuting them here as
+    # well would pair each router's resample with a different one (an unpaired, wider interval)
+    boots = [data.block(w).apgr for w in bootstrap_counts(data.n, n_boot, seed)]
     return point, (np.concatenate(boots) if boots else np.empty(0))
 
 
@@ -271,13 +292,15 @@ def slim(rows: list[dict]) -> list[dict]:
 
 
 def cv_choice(fitted: dict[str, Router]) -> dict[str, Any] | None:
-    """The base router with the lowest out-of-fold Brier inside the stack (train only)."""
+    """What the stack saw on train only: each base's out-of-fold Brier (and the base that
+    minimises it), each candidate's out-of-fold gain-rank area, and the one ``select`` kept."""
     st = fitted.get(PRIMARY)
     if st is None or not hasattr(st, "oof_brier_"):
         return None
     names = list(st.routers)
     brier = dict(zip(names, map(float, st.oof_brier_)))
-    return {"oof_brier": brier, "pick": min(brier, key=brier.get), "stack_weights": dict(zip(names, np.round(st.weights_.mean(0), 3).tolist()))}
+    return {"oof_brier": brier, "pick": min(brier, key=brier.get), "stack_weights": dict(zip(names, np.round(st.weights_.mean(0), 3).tolist())),
+            "oof_gain_rank": dict(zip(st.candidates, map(float, st.oof_gain_rank_))), "selected": st.candidates[st.choice_]}
 
 
 def run_pair_job(name: str, splits: list[tuple[Dataset, Dataset]], info: dict, emb, args, reference: dict) -> dict:
@@ -357,6 +380,34 @@ def ablation(train: Dataset, test: Dataset, name: str, args, embedders: dict[str
 
 
 # --------------------------------------------------------------------------- timing
+@contextlib.contextmanager
+def quiet(lock: str | None):
+    """Hold an exclusive flock on ``lock`` and run every thread of this process at nice 0 meanwhile
+    (as ``flock LOCK nice -n 0`` would, for the timing block only: the fits before it stay at the
+    niceness the run was started with). Without ``lock``, nothing changes."""
+    if lock is None:
+        yield
+        return
+    import fcntl
+    import os
+
+    with open(lock, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        tids = [int(t) for t in os.listdir("/proc/self/task")]
+        before = {t: os.getpriority(os.PRIO_PROCESS, t) for t in tids}
+        try:
+            for t in tids:
+                os.setpriority(os.PRIO_PROCESS, t, 0)
+            yield
+        finally:
+            for t, p in before.items():
+                try:
+                    os.setpriority(os.PRIO_PROCESS, t, p)
+                except ProcessLookupError:  # a worker thread that ended meanwhile
+                    pass
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def timing(router: Router, texts: list[str], n_single: int = 20, n_batch: int = 1000) -> dict:
     router.predict_quality(texts[:2])  # warm caches
     single = []
@@ -414,7 +465,9 @@ def markdown(rep: dict) -> str:
             p = j["paired_vs_sw"].get(r["router"])
             L.append(f"| {r['router']} | {ci(r, 'apgr')} | {fmt(r['apgr_routellm'])} | {fmt(r['cpt50'], True)} | {fmt(r['cpt80'], True)} | {pci(p) if p else '–'} |")
         if any(j["cv_choice"]):
-            L += ["", "Stack bases' out-of-fold Brier on train (per fold): " + "; ".join(
+            L += ["", "Out-of-fold gain-rank area on train per candidate (per fold) → the one `" + PRIMARY + "` kept: " + "; ".join(
+                ", ".join(f"{k} {v:.3f}" for k, v in cv["oof_gain_rank"].items()) + f" → `{cv['selected']}`" for cv in j["cv_choice"] if cv),
+                  "", "Out-of-fold Brier on train per base (per fold) → the Brier pick: " + "; ".join(
                 ", ".join(f"{k} {v:.4f}" for k, v in cv["oof_brier"].items()) + f" → `{cv['pick']}`" for cv in j["cv_choice"] if cv)]
         L += ["", f"![pair curves]({j['plot']})", ""]
     for job, j in rep["multi_jobs"].items():
@@ -435,8 +488,10 @@ def markdown(rep: dict) -> str:
                      f"{fmt(r['quality_at_half_best_single_cost'])} | {ctm_s} | " + " | ".join(cells) + " |")
         if j.get("cv_choice"):
             cv = j["cv_choice"]
-            L += ["", f"Stack bases' out-of-fold Brier on train: " + ", ".join(f"{k} {v:.4f}" for k, v in cv["oof_brier"].items())
-                  + f" → a train-CV pick among single learners: `{cv['pick']}`; mean stacking weight per base: {cv['stack_weights']}."]
+            L += ["", "Out-of-fold gain-rank area on train per candidate: " + ", ".join(f"{k} {v:.3f}" for k, v in cv["oof_gain_rank"].items())
+                  + f" → `{PRIMARY}` kept `{cv['selected']}`.",
+                  "", f"Out-of-fold Brier on train per base: " + ", ".join(f"{k} {v:.4f}" for k, v in cv["oof_brier"].items())
+                  + f" → the Brier pick: `{cv['pick']}`; mean logistic stacking weight per base: {cv['stack_weights']}."]
         L += ["", f"![cost-quality]({j['plot']})" if j.get("plot") else "", ""]
     if rep.get("ablation"):
         for job, rows in rep["ablation"].items():
@@ -515,6 +570,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--embed-cache", default=None, help="directory for the WordLlama vectors shared by parallel parts")
     ap.add_argument("--part", default=None, help="write only this run's jobs to OUT/quality-parts/PART.json (run parts in parallel)")
+    ap.add_argument("--timing-lock", default=None, help="flock this file and time at nice 0 (the fits keep the run's niceness)")
     ap.add_argument("--merge", action="store_true", help="merge OUT/quality-parts/*.json into the report, run nothing")
     args = ap.parse_args(argv)
     if args.merge:
@@ -616,16 +672,19 @@ def main(argv: list[str] | None = None) -> dict:
         j["plot"] = f"quality/{Path(path).name}" if path else None
         if fitted and job == "llmrouter":
             texts = pools["llmrouter"].texts
-            timed.append((job, {k: fitted[k] for k in ("sw", "lightgbm", "stack", "knn-learned", "irt")}, texts))
+            timed.append((job, {k: fitted[k] for k in ("sw", "lightgbm", PRIMARY, "knn-learned", "irt")}, texts))
     for job, j in rep["pair_jobs"].items():
         fitted, test = j.pop("_fitted"), j.pop("_test")
-        shown = [r for r in j["results"] if r["router"] in ("sw", "knn", "logistic", "lightgbm", PRIMARY, "oracle")]
+        shown = [r for r in j["results"] if r["router"] in ("sw", "knn", "logistic", "lightgbm", "stack", PRIMARY, "oracle")]
         j["plot"] = f"quality/{Path(plot_pair(shown, plots / (job.replace(' ', '-') + '.png'))).name}"
         if job == "routellm-mmlu A":
             timed.append((job, {k: fitted[k] for k in ("sw", "lightgbm", PRIMARY)}, test.texts))
-    for job, routers, texts in timed:
-        for name, r in routers.items():
-            rep["timing"].append({"job": job, "router": name, **timing(r, texts)})
+    if timed:
+        log(f"timing (lock {args.timing_lock})")
+    with quiet(args.timing_lock if timed else None):
+        for job, routers, texts in timed:
+            for name, r in routers.items():
+                rep["timing"].append({"job": job, "router": name, **timing(r, texts)})
 
     rep["run_seconds"] = time.perf_counter() - started
     if args.part:

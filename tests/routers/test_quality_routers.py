@@ -40,10 +40,11 @@ ROUTERS = [
     CalibratedRouter(router="knn", embedder="tfidf", n_folds=3),
     CalibratedRouter(router="logistic", method="platt", embedder="tfidf", n_folds=2),
     StackedRouter(routers=("knn", "cluster"), embedder="tfidf", n_folds=2),
+    StackedRouter(routers=("knn", "sw"), embedder="tfidf", n_folds=2, combiner="select"),
 ]
 
 
-@pytest.mark.parametrize("router", ROUTERS, ids=lambda r: type(r).__name__ + getattr(r, "method", "") + getattr(r, "router", ""))
+@pytest.mark.parametrize("router", ROUTERS, ids=lambda r: type(r).__name__ + getattr(r, "method", "") + getattr(r, "router", "") + getattr(r, "combiner", ""))
 def test_new_routers_conform(router):
     check_router(router)
 
@@ -182,3 +183,58 @@ def test_registry_specs_build_the_new_routers(conformance_data):
     assert make_router("calibrated:knn").router == "knn"
     with pytest.raises(ValueError, match="features"):
         LightGBMRouter(embedder="tfidf", features="nope").fit(conformance_data)
+
+
+def test_gain_rank_area_is_one_for_the_oracle_zero_for_a_constant_and_minus_one_reversed():
+    from routecraft.routers._crossfit import gain_rank_area
+
+    rng = np.random.default_rng(0)
+    scores = rng.random((50, 3))
+    assert gain_rank_area(scores, scores, "score") == pytest.approx(1.0)
+    assert gain_rank_area(np.full_like(scores, 0.5), scores, "score") == pytest.approx(0.0)
+    two = scores[:, :2]
+    assert gain_rank_area(two[:, ::-1], two, "score") == pytest.approx(-1.0)
+    # a win-probability router is ranked by its logit margin: expit of the scores has the oracle's margins,
+    # while the same matrix read as scores (a difference of probabilities) orders some gains differently
+    from scipy.special import expit
+
+    assert gain_rank_area(expit(4 * two), two, "win_prob") == pytest.approx(1.0)
+    assert gain_rank_area(expit(4 * two), two, "score") < 0.999
+    # a missing score drops that query from its pairs only
+    holed = scores.copy()
+    holed[0, 0] = np.nan
+    assert gain_rank_area(scores, holed, "score") == pytest.approx(1.0)
+
+
+def test_select_keeps_the_base_that_ranks_gains_and_its_scale():
+    from routecraft.routers import conformance_dataset
+
+    train, test = conformance_dataset(60, seed=1), conformance_dataset(20, seed=2)
+    stack = StackedRouter(routers=("random", "sw"), embedder="tfidf", n_folds=3, combiner="select").fit(train)
+    assert stack.candidates == ["random", "sw", "logistic-stack"]
+    assert stack.oof_gain_rank_.shape == (3,)
+    assert stack.oof_gain_rank_[1] > stack.oof_gain_rank_[0] + 0.2  # the noise base ranks gains no better than chance
+    assert stack.choice_ == int(np.argmax(stack.oof_gain_rank_)) == 1
+    assert stack.quality_kind == "win_prob"  # the kept base's scale, so pair scores are its own
+    sw = stack.children_[1]
+    a, b = stack.models_[0], stack.models_[1]
+    np.testing.assert_allclose(stack.pair_score(test, a, b), sw.pair_score(test, a, b))
+    cands = stack.predict_candidates(test)
+    assert set(cands) == {"random", "sw", "logistic-stack"} and cands["sw"][1] == "win_prob" and cands["logistic-stack"][1] == "score"
+    # the default combiner keeps the logistic stack, whose Q̂ is predict_candidates' "logistic-stack"
+    logistic = StackedRouter(routers=("random", "sw"), embedder="tfidf", n_folds=3).fit(train)
+    assert logistic.quality_kind == "score" and logistic.choice_ == 2
+    np.testing.assert_allclose(logistic.predict_quality(test), logistic.predict_candidates(test)["logistic-stack"][0])
+    np.testing.assert_allclose(logistic.oof_gain_rank_, stack.oof_gain_rank_)
+
+
+def test_selected_stack_round_trips_its_choice(tmp_path):
+    from routecraft.routers import conformance_dataset
+
+    train = conformance_dataset(60, seed=1)
+    stack = StackedRouter(routers=("random", "sw"), embedder="tfidf", n_folds=3, combiner="select").fit(train)
+    path = tmp_path / "sel.routecraft"
+    stack.save(str(path))
+    loaded = load_router(path)
+    assert loaded.choice_ == stack.choice_ and loaded.quality_kind == "win_prob"
+    np.testing.assert_allclose(loaded.predict_quality(train), stack.predict_quality(train))

@@ -10,7 +10,13 @@ router overfits its training set most (kNN's self-match, trees' memorised leaves
 
 - :class:`StackedRouter` — per pool model, a logistic regression on the logits of
   every base router's Q̂ for that model (soft labels): weights learned per model,
-  output a probability on the score scale whatever the bases' scales.
+  output a probability on the score scale whatever the bases' scales. With
+  ``combiner="select"`` it instead keeps the one candidate — a base router or that
+  logistic stack — whose out-of-fold Q̂ *ranks queries by their realised gain* best
+  (:func:`gain_rank_area`). Routing is a ranking problem: a threshold on the strong −
+  weak margin decides who pays for the strong model, so a combiner fitted to each
+  model's Brier score separately can be well calibrated and still order the margin
+  worse than one of its bases (it did on RouteLLM's GSM8K and MT-bench).
 - :class:`CalibratedRouter` — one base router, per model an isotonic regression
   (or Platt scaling) from its out-of-fold Q̂ to the observed score, since policies
   compare Q̂ across models and raw learners are not calibrated alike.
@@ -29,15 +35,17 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
+from scipy.stats import rankdata
 
 from .._errors import DataError
 from ..data._dataset import Dataset
 from ..embed._base import DEFAULT_EMBEDDER
-from ._base import Router
+from ._base import Router, as_queries, pair_score_from_quality
 from ._per_model import soft_logistic
 from ._constraints import EMBEDDER, Interval, StrOptions, positive_real, seed
 
 _EPS = 1e-4
+STACK_CANDIDATE = "logistic-stack"  # the name the logistic combiner competes under in "select"
 
 
 def query_folds(data: Dataset, n_folds: int, seed: int) -> list[list[str]]:
@@ -75,6 +83,34 @@ def _logits(q: np.ndarray) -> np.ndarray:
     return logit(np.clip(q, _EPS, 1 - _EPS))
 
 
+def gain_rank_area(q: np.ndarray, scores: np.ndarray, kind: str) -> float:
+    """How well ``q`` orders queries by realised gain, over every model pair, as a share of the oracle's.
+
+    For a pair (j, k) a router routes the queries with the highest margin to j (its
+    ``pair_score``); the area under the gain-captured curve of that ordering is, up to a
+    constant, ``Σᵢ gᵢ (rᵢ − (n+1)/2)`` with ``gᵢ = sᵢⱼ − sᵢₖ`` the realised gain and ``rᵢ`` the
+    query's rank by margin (ties share their mean rank, as a random tie-break would
+    on average). Sorting by the true gain gives the largest value. The result pools the
+    pairs, Σ router / Σ oracle: 1 is the oracle's order, 0 a constant router, < 0 worse
+    than constant. For two models it is a linear function of APGR; for more it scores the
+    margins every pairwise trade-off of a cost policy reads. Cells without a score drop out
+    of that pair.
+    """
+    m = scores.shape[1]
+    num = den = 0.0
+    for j in range(m):
+        for k in range(j + 1, m):
+            ok = np.isfinite(scores[:, j]) & np.isfinite(scores[:, k])
+            n = int(ok.sum())
+            if n < 2:
+                continue
+            gain = scores[ok, j] - scores[ok, k]
+            margin = pair_score_from_quality(q[ok], j, k, kind)
+            num += float(gain @ (rankdata(margin) - (n + 1) / 2))
+            den += float(gain @ (rankdata(gain) - (n + 1) / 2))
+    return num / den if den > 0 else 0.0
+
+
 class _CrossFittedRouter(Router):
     """Shared machinery: build, cross-fit, refit, predict and persist the base routers."""
 
@@ -110,8 +146,12 @@ class _CrossFittedRouter(Router):
         prior = np.nan_to_num(np.nanmean(scores, axis=0), nan=0.5)
         folds = query_folds(data, int(self.n_folds), int(self.random_state))
         oof = [out_of_fold(lambda s=s: self._make(s), data, folds, prior) for s in specs]
+        fold_of = np.empty(len(data), dtype=int)
+        row = {q: i for i, q in enumerate(data.query_ids)}
+        for f, ids in enumerate(folds):
+            fold_of[[row[i] for i in ids]] = f
         self.prior_ = prior
-        self._fit_combiner(oof, scores)
+        self._fit_combiner(oof, scores, [self._make(s).quality_kind for s in specs], fold_of)
         self.children_ = [self._make(s).fit(data) for s in specs]
 
     def _base_predictions(self, queries: pd.DataFrame) -> list[np.ndarray]:
@@ -120,8 +160,10 @@ class _CrossFittedRouter(Router):
     def _predict(self, queries: pd.DataFrame) -> np.ndarray:
         return self._combine(self._base_predictions(queries))
 
-    def _fit_combiner(self, oof: list[np.ndarray], scores: np.ndarray) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _fit_combiner(self, oof: list[np.ndarray], scores: np.ndarray, kinds: list[str], fold_of: np.ndarray) -> None:
+        """Learn the combiner from the bases' out-of-fold Q̂ (``kinds``: their quality kinds;
+        ``fold_of``: each training row's fold, for a combiner that cross-validates itself)."""
+        raise NotImplementedError  # pragma: no cover - abstract
 
     def _combine(self, q: list[np.ndarray]) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -165,12 +207,17 @@ class StackedRouter(_CrossFittedRouter):
     router_params : optional ``{spec: {param: value}}`` for the base routers.
     n_folds : cross-fitting folds over training queries.
     C : inverse L2 strength of the stacking regressions.
+    combiner : ``"logistic"`` — the stacking regressions above; ``"select"`` — keep the
+        candidate (each base router, and the logistic stack cross-validated on the same
+        folds) with the highest out-of-fold :func:`gain_rank_area`. Either way every
+        choice is made on the training set's folds, never on test data.
     random_state : seeds the folds and every base router that takes a seed.
 
     Example
     -------
     >>> stack = StackedRouter(routers=("lightgbm", "knn-learned", "irt")).fit(train)  # doctest: +SKIP
     >>> stack.weights_  # (n_models, n_routers): how much each base counts, per model  # doctest: +SKIP
+    >>> stack.oof_gain_rank_  # per candidate (bases, then "logistic-stack"): what "select" compares  # doctest: +SKIP
     """
 
     _parameter_constraints = {
@@ -179,11 +226,13 @@ class StackedRouter(_CrossFittedRouter):
         "router_params": [dict, None],
         "n_folds": [Interval(Integral, 2, None, closed="left")],
         "C": positive_real,
+        "combiner": [StrOptions({"logistic", "select"})],
         "random_state": seed,
     }
     state_schema = {
         "prior": ("f", ("n_models",)), "weights": ("f", None), "intercept": ("f", ("n_models",)),
-        "oof_brier": ("f", None), "child*": ("biufU", None),  # children are rebuilt and checked by their class
+        "oof_brier": ("f", None), "oof_gain_rank": ("f", None), "choice": ("i", (1,)),
+        "child*": ("biufU", None),  # children are rebuilt and checked by their class
     }
 
     def __init__(
@@ -193,6 +242,7 @@ class StackedRouter(_CrossFittedRouter):
         router_params: dict[str, dict[str, Any]] | None = None,
         n_folds: int = 5,
         C: float = 1.0,
+        combiner: str = "logistic",
         random_state: int = 0,
     ) -> None:
         self.routers = routers
@@ -200,35 +250,91 @@ class StackedRouter(_CrossFittedRouter):
         self.router_params = router_params
         self.n_folds = n_folds
         self.C = C
+        self.combiner = combiner
         self.random_state = random_state
+
+    @property  # type: ignore[override]
+    def quality_kind(self) -> str:
+        """The chosen base's scale when ``select`` keeps a single base, else ``"score"``."""
+        choice = getattr(self, "choice_", None)
+        if choice is None or choice >= len(self.children_kinds_):
+            return "score"
+        return self.children_kinds_[choice]
+
+    @property
+    def candidates(self) -> list[str]:
+        """Names of what ``select`` compares, in ``oof_gain_rank_`` order."""
+        return [*self._specs(), STACK_CANDIDATE]
 
     def _specs(self) -> list[str]:
         return [str(s) for s in self.routers]
 
-    def _fit_combiner(self, oof: list[np.ndarray], scores: np.ndarray) -> None:
+    def _logistic(self, oof: list[np.ndarray], scores: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-model stacking weights and intercepts fitted on training ``rows`` (boolean mask)."""
         m = scores.shape[1]
+        weights, intercept = np.zeros((m, len(oof))), np.zeros(m)
+        for j in range(m):
+            r = np.flatnonzero(rows & np.isfinite(scores[:, j]))
+            if len(r) == 0:
+                continue
+            x = np.column_stack([_logits(q[r, j]) for q in oof])
+            weights[j], intercept[j] = soft_logistic(x, scores[r, j], float(self.C))
+        return weights, intercept
+
+    def _fit_combiner(self, oof: list[np.ndarray], scores: np.ndarray, kinds: list[str], fold_of: np.ndarray) -> None:
         seen = np.isfinite(scores)
         # out-of-fold Brier score of each base router over every observed cell: which base a
-        # cross-validated choice on the training set would pick
+        # cross-validated choice on calibration would pick (reported; "select" ranks instead)
         self.oof_brier_ = np.array([float(np.mean((q[seen] - scores[seen]) ** 2)) for q in oof])
-        self.weights_ = np.zeros((m, len(oof)))
-        self.intercept_ = np.zeros(m)
-        for j in range(m):
-            rows = np.flatnonzero(np.isfinite(scores[:, j]))
-            x = np.column_stack([_logits(q[rows, j]) for q in oof])
-            self.weights_[j], self.intercept_[j] = soft_logistic(x, scores[rows, j], float(self.C))
+        self.weights_, self.intercept_ = self._logistic(oof, scores, np.ones(len(scores), dtype=bool))
+        self.children_kinds_ = list(kinds)
+        # the logistic stack's own out-of-fold Q̂: its combiner refitted without each fold
+        # (the bases' Q̂ there are already out-of-fold), so it competes on equal terms
+        stacked = np.empty_like(scores)
+        for f in np.unique(fold_of):
+            w, b = self._logistic(oof, scores, fold_of != f)
+            held = fold_of == f
+            stacked[held] = self._logistic_apply(w, b, [q[held] for q in oof])
+        self.oof_gain_rank_ = np.array(
+            [gain_rank_area(q, scores, kind) for q, kind in zip(oof, kinds)] + [gain_rank_area(stacked, scores, "score")]
+        )
+        self.choice_ = int(np.argmax(self.oof_gain_rank_)) if self.combiner == "select" else len(oof)
+
+    @staticmethod
+    def _logistic_apply(weights: np.ndarray, intercept: np.ndarray, q: list[np.ndarray]) -> np.ndarray:
+        z = sum(w[None, :] * _logits(qb) for w, qb in zip(weights.T, q)) + intercept[None, :]
+        return expit(z)
+
+    def _predict(self, queries: pd.DataFrame) -> np.ndarray:
+        if self.choice_ < len(self.children_):  # one base kept: only it runs
+            child = self.children_[self.choice_]
+            return aligned(child.predict_quality(queries), child.models_, self.models_, self.prior_)
+        return self._combine(self._base_predictions(queries))
 
     def _combine(self, q: list[np.ndarray]) -> np.ndarray:
-        z = sum(w[None, :] * _logits(qb) for w, qb in zip(self.weights_.T, q)) + self.intercept_[None, :]
-        return expit(z)
+        return self._logistic_apply(self.weights_, self.intercept_, q)
+
+    def predict_candidates(self, queries: Any) -> dict[str, tuple[np.ndarray, str]]:
+        """Q̂ and quality kind of every candidate ``select`` compared (each base, and the
+        logistic stack), whichever was kept: to inspect or report the choice."""
+        self._check_fitted()
+        base = self._base_predictions(as_queries(queries))
+        out = {name: (q, kind) for name, q, kind in zip(self._specs(), base, self.children_kinds_)}
+        out[STACK_CANDIDATE] = (self._combine(base), "score")
+        return out
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         state, arrays = super()._get_state()
-        return state, {**arrays, "weights": self.weights_, "intercept": self.intercept_, "oof_brier": self.oof_brier_}
+        return {**state, "children_kinds_": list(self.children_kinds_)}, {
+            **arrays, "weights": self.weights_, "intercept": self.intercept_, "oof_brier": self.oof_brier_,
+            "oof_gain_rank": self.oof_gain_rank_, "choice": np.array([self.choice_]),
+        }
 
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         super()._set_state(state, arrays)
         self.weights_, self.intercept_, self.oof_brier_ = arrays["weights"], arrays["intercept"], arrays["oof_brier"]
+        self.oof_gain_rank_, self.choice_ = arrays["oof_gain_rank"], int(arrays["choice"][0])
+        self.children_kinds_ = [str(k) for k in state["children_kinds_"]]
 
 
 class CalibratedRouter(_CrossFittedRouter):
@@ -274,7 +380,7 @@ class CalibratedRouter(_CrossFittedRouter):
             raise ValueError(f"method must be 'isotonic' or 'platt', got {self.method!r}")
         return [str(self.router)]
 
-    def _fit_combiner(self, oof: list[np.ndarray], scores: np.ndarray) -> None:
+    def _fit_combiner(self, oof: list[np.ndarray], scores: np.ndarray, kinds: list[str], fold_of: np.ndarray) -> None:
         from sklearn.isotonic import IsotonicRegression
 
         (q,) = oof

@@ -22,15 +22,16 @@ BATCH = 1024  # queries per similarity block: bounds memory at BATCH × n_train 
 def top_neighbours(emb: np.ndarray, train: np.ndarray, k: int, exclude: np.ndarray | None = None):
     """Yield ``(start, similarities, indices)`` of the ``k`` most similar training rows, per block.
 
-    Ties are broken by index (a stable sort of −similarity), so a query's neighbours
-    never depend on the batch it came in. ``exclude[i]`` (optional) is a training row
+    Ties are broken by index (a stable sort of −similarity, rounded to 1e-6 first: a
+    float32 matrix product's last bits depend on the batch's shape, and TF-IDF has many exact
+    ties), so a query's neighbours never depend on the batch it came in. ``exclude[i]`` (optional) is a training row
     query i may not use: itself, for leave-one-out tuning.
     """
     for start in range(0, len(emb), BATCH):
         sims = emb[start : start + BATCH] @ train.T
         if exclude is not None:
             sims[np.arange(len(sims)), exclude[start : start + BATCH]] = -np.inf
-        idx = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+        idx = np.argsort(-np.round(sims, 6), axis=1, kind="stable")[:, :k]
         yield start, np.take_along_axis(sims, idx, axis=1), idx
 
 
