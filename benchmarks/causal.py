@@ -2,6 +2,12 @@
 
     python benchmarks/causal.py            # full grid: 5 gold fractions x 20 seeds, every setting
     python benchmarks/causal.py --quick    # 2 fractions x 3 seeds, smaller samples (smoke run)
+    python benchmarks/causal.py --settings A,B --by-seed --log part2.jsonl   # a part; merge with
+    python benchmarks/causal.py --from-runs results/causal_runs.jsonl,results/part2.jsonl
+
+Each seed samples ``--n-max`` queries (default: all 12,020 of MMLU-Pro; LLMRouter has
+5,541): a per-category judge leniency can only be learnt from each category's gold rows,
+and at 2,000 queries a 5 % gold share leaves ~5 of them per category.
 
 Settings (gold = real correctness from the answer key; the router never sees test gold):
 
@@ -492,6 +498,7 @@ def main(argv: list[str] | None = None) -> None:
                     help="re-summarise causal_runs.jsonl file(s) (comma-separated) instead of running")
     ap.add_argument("--n-max", type=int, default=12020, help="queries sampled per seed (30%% test; default: all of MMLU-Pro)")
     ap.add_argument("--n-max-for", default="", help="per-setting --n-max, e.g. 'mmlu_pro_real_judge=6000,...'")
+    ap.add_argument("--by-seed", action="store_true", help="run seed by seed across settings (default: setting by setting)")
     ap.add_argument("--log", default="causal_runs.jsonl", help="file (in --out) the per-run rows are logged to")
     ap.add_argument("--settings", default="", help="comma-separated subset of settings")
     ap.add_argument("--embedder", default="wordllama")
@@ -512,6 +519,8 @@ def main(argv: list[str] | None = None) -> None:
     secondary = seeds if args.secondary_seeds is None or args.quick else args.secondary_seeds
     per = {k: int(v) for k, _, v in (item.partition("=") for item in args.seeds_for.split(",") if item)}
     tasks = [(p, s) for p in problems for s in range(per.get(p.name, secondary if p.name in SECONDARY else seeds))]
+    if args.by_seed:  # seed-major: a run cut short has every setting at (about) the same seed count
+        tasks.sort(key=lambda task: task[1])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []

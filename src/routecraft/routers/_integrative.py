@@ -18,11 +18,13 @@ harness (same features, same gain regressor), so comparisons isolate the labels:
 - ``"preference"``: judge labels only; ``"pooled"``: gold ∪ raw judge labels.
 
 Features are the embedder's vectors reduced by a whitened PCA (as the reference code
-uses 50 principal components), so the ridge penalties are on a common scale. The bias
-model τ̂ has its own features (``bias_features``), all computable from the query text
-alone: the query's task *predicted* from its embedding (nearest training-task centroid,
-:mod:`._features`; routing-time queries carry no task label), its log length, and the
-PCA embedding. ``"auto"`` lets the CATE final stage choose the nested block — constant,
+uses 50 principal components), so the ridge penalties are on a common scale; by default
+the gain model also sees the query's task *predicted* from its embedding (nearest
+training-task centroid, :mod:`._features`; routing-time queries carry no task label) and
+its log length. The bias model τ̂ has its own features (``bias_features``): the query's
+task, its log length and the PCA embedding. τ̂ only corrects the *training* judge labels,
+and training queries carry their own ``task`` label, so training uses that label (one-hot);
+a new query's τ̂ uses the predicted task probabilities. ``"auto"`` lets the CATE final stage choose the nested block — constant,
 task, task + length, task + length + embedding — and its penalty by leave-one-out error
 on the training pseudo-outcomes: judges' biases are mostly coarse (a category's
 leniency, a preference for long answers), and at 1–5 % gold a 32-dimensional τ̂ is
@@ -86,8 +88,8 @@ class IntegrativeRouter(FeatureRouterMixin, EmbeddingRouterMixin, Router):
     features: the gain model's features (every method, so baselines stay comparable): the
         PCA embedding, plus (default) the standardised predicted-task probabilities and log
         length — the coarse structure a judge's bias and a model's skill both follow.
-    bias_features: τ̂'s features: ``"embedding"`` (the PCA features), ``"task"`` (predicted
-        task), ``"task+length"``, or ``"auto"`` (module doc): the final stage picks the
+    bias_features: τ̂'s features: ``"embedding"`` (the PCA features), ``"task"`` (the training
+        query's own task label; predicted for new queries), ``"task+length"``, or ``"auto"`` (module doc): the final stage picks the
         nested block and penalty by LOO on the training pseudo-outcomes. Every choice may
         also fall back to a constant bias.
     gold_weight: weight of a gold row against a corrected judge row in the gain fit;
