@@ -144,3 +144,56 @@ def test_pool_gains_against_the_reference(conformance_data):
     tasks = q["task"].to_numpy()
     # coder-model beats weak-model on code (0.9 vs 0.2) but not on chat (0.7 vs 0.8)
     assert gain[tasks == "code"].mean() > gain[tasks == "chat"].mean() + 0.2
+
+
+def test_prefix_ridge_falls_back_to_a_constant_without_signal():
+    """Pure noise around a shift: the LOO choice is the constant (block 0), and coef_ spans all columns."""
+    from routecraft.routers._cate import PrefixRidgeCV
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(80, 6))
+    y = 0.4 + rng.normal(0, 1.0, 80)
+    m = PrefixRidgeCV(blocks=(2, 6)).fit(x, y)
+    assert m.block_ == 0 and m.coef_.shape == (6,) and not m.coef_.any()
+    assert m.intercept_ == pytest.approx(y.mean())
+
+
+def test_prefix_ridge_picks_the_block_carrying_the_signal():
+    """τ depends on the first two columns only: the 2-column block beats the constant and the full 6."""
+    from routecraft.routers._cate import PrefixRidgeCV
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(400, 40))
+    y = x[:, 0] - 0.5 * x[:, 1] + rng.normal(0, 1.0, 400)
+    m = PrefixRidgeCV(blocks=(2, 40)).fit(x, y, sample_weight=rng.uniform(0.5, 2, 400))
+    assert m.block_ == 2 and not m.coef_[2:].any()
+    np.testing.assert_allclose(m.coef_[:2], [1.0, -0.5], atol=0.2)
+
+
+def test_grouped_folds_keep_queries_whole_and_deal_gold_evenly():
+    from routecraft.routers._cate import grouped_folds
+
+    groups = np.repeat(np.arange(50), 2)  # every query has two rows
+    t = np.zeros(100, dtype=int)
+    t[::2][:7] = 1  # 7 queries carry a gold row
+    folds = grouped_folds(t, groups, 3, seed=0)
+    assert sorted(np.concatenate([test for _, test in folds]).tolist()) == list(range(100))
+    for train, test in folds:
+        assert not set(groups[train]) & set(groups[test])
+    gold_per_fold = [int(t[test].sum()) for _, test in folds]
+    assert sorted(gold_per_fold) == [2, 2, 3]
+    assert grouped_folds(t, groups, 3, seed=0)[0][1].tolist() == folds[0][1].tolist()  # deterministic
+
+
+def test_bias_features_choose_the_task_block_and_need_tasks(data):
+    """The synthetic judge's bias is a per-topic shift: 'auto' picks a task block, τ̂ is constant within a topic."""
+    r = IntegrativeRouter(embedder="hashing", n_components=8, n_folds=3).fit(data)
+    assert r.fit_summary_["strong"]["bias_block"] in ("task", "task+length")
+    tau = r.predict_bias(data)[:, r.model_index("strong")]
+    tasks = data.queries["task"].to_numpy()
+    assert max(np.ptp(tau[tasks == t]) for t in TOPICS) < 0.1 < np.ptp(tau)
+    no_task = Dataset(data.queries.drop(columns="task"), data.outcomes, data.preferences, data.pool, meta={"name": "nt"})
+    with pytest.raises(DataError, match="bias_features='task' needs a 'task' column"):
+        IntegrativeRouter(embedder="hashing", bias_features="task", n_components=8, n_folds=3).fit(no_task)
+    auto = IntegrativeRouter(embedder="hashing", n_components=8, n_folds=3).fit(no_task)
+    assert auto.fit_summary_["strong"]["bias_block"] in ("constant", "length", "length+embedding")

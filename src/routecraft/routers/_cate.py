@@ -10,11 +10,15 @@ grouped by query so a query labelled by both sources never straddles folds):
 
 Propensities are clipped to [``min_propensity``, 1 − ``min_propensity``] for both (the
 DR-learner's own ``min_propensity``; a clipping wrapper around the classifier for the
-R-learner, which has none). The final stage is a ridge regression whose penalty is
-chosen by efficient leave-one-out CV, so τ̂ is a linear function of X: its coefficients
-are plain arrays, and a saved router needs no econml (and no pickle) to predict it.
-The nuisance outcome models are ridge regressions with a fixed unit penalty on the
-whitened features.
+R-learner, which has none). The final stage is :class:`PrefixRidgeCV`: ridge
+regressions on nested leading blocks of the effect modifiers X (e.g. none = a constant
+bias, the query's predicted task, + its length, + the embedding), with the block and the
+penalty (up to 1e6, i.e. a constant) chosen together by efficient leave-one-out error on
+the training pseudo-outcomes. With a few dozen gold rows it picks a constant or a
+per-task shift; with thousands, the embedding. τ̂ is a linear function of X, so its
+coefficients are plain arrays and a saved router needs no econml (and no pickle) to
+predict it. The nuisance models see X and the controls W; the outcome models are ridge
+regressions with a fixed unit penalty on the whitened features.
 """
 
 from __future__ import annotations
@@ -24,12 +28,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.linear_model import LogisticRegression, Ridge, RidgeCV
 
 from .._errors import DependencyError
 
 RIDGE_ALPHAS = tuple(float(a) for a in np.logspace(-1, 4, 11))
+# τ̂'s final stage: up to 1e6, where a ridge on unit-scale features is a constant — the
+# right answer when a few dozen gold rows cannot support a heterogeneous bias
+BIAS_ALPHAS = tuple(float(a) for a in np.logspace(-2, 6, 17))
 CATE_LEARNERS = ("dr", "r")
 # nuisance outcome models: ridge on whitened features, where a unit penalty is mild for
 # the thousands of rows the cheap source brings (a CV'd penalty per fold costs 10x the fit)
@@ -77,15 +84,77 @@ class ClippedClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[(self.predict_proba(x)[:, 1] >= 0.5).astype(int)]
 
 
+class PrefixRidgeCV(RegressorMixin, BaseEstimator):
+    """Ridge on the first ``b`` columns of X for the ``b`` in ``blocks`` (0 = a constant), chosen by LOO error.
+
+    The choice of block and penalty is one model selection on the training rows only
+    (efficient leave-one-out of each ridge, weighted like the fit), so a CATE final stage
+    can fall back to a constant or a per-task shift when the data cannot support more.
+    ``coef_`` always spans every column of X (zeros outside the chosen block).
+    """
+
+    def __init__(self, blocks: tuple[int, ...] = (), alphas: tuple[float, ...] = BIAS_ALPHAS) -> None:
+        self.blocks = blocks
+        self.alphas = alphas
+
+    def fit(self, x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> "PrefixRidgeCV":
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float).ravel()
+        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float).ravel()
+        blocks = sorted({int(b) for b in self.blocks if 0 <= b <= x.shape[1]} | {0}) if self.blocks else [0, x.shape[1]]
+        best: tuple[float, int, np.ndarray, float, float] | None = None
+        for b in blocks:
+            if b == 0:
+                # leave-one-out weighted mean, scored like RidgeCV's weighted LOO (mean of w·e²)
+                total, wy = w.sum(), (w * y).sum()
+                loo = (wy - w * y) / np.maximum(total - w, 1e-12)
+                err, coef, intercept, alpha = float(np.mean(w * (y - loo) ** 2)), np.zeros(0), wy / total, np.inf
+            else:
+                reg = RidgeCV(alphas=self.alphas).fit(x[:, :b], y, sample_weight=w)
+                err, coef, intercept, alpha = -float(reg.best_score_), reg.coef_, float(reg.intercept_), float(reg.alpha_)
+            if best is None or err < best[0] - 1e-12:
+                best = (err, b, np.asarray(coef, dtype=float).ravel(), float(intercept), alpha)
+        _, b, coef, intercept, alpha = best
+        self.coef_ = np.concatenate([coef, np.zeros(x.shape[1] - b)])
+        self.intercept_, self.block_, self.alpha_ = intercept, b, alpha
+        return self
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(x, dtype=float) @ self.coef_ + self.intercept_
+
+
 @dataclass
 class LinearEffect:
     """τ̂(x) = clip(x @ coef + intercept, ±TAU_BOUND): the fitted final stage, as arrays."""
 
     coef: np.ndarray
     intercept: float
+    block: int = -1  # columns of X the final stage chose (PrefixRidgeCV); -1 = all
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return np.clip(x @ self.coef + self.intercept, -TAU_BOUND, TAU_BOUND)
+
+
+def grouped_folds(t: np.ndarray, groups: np.ndarray, n_folds: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, test) index pairs: whole groups (queries) per fold, stratified by whether a group has a gold row.
+
+    What sklearn's ``StratifiedGroupKFold`` promises, in O(n): its greedy search over
+    groups cost minutes per fit with ~10⁴ queries (every query is its own group here),
+    more than the learners. Groups are shuffled within each stratum and dealt to folds
+    in turn, so each fold gets ⌊n/k⌋ or ⌈n/k⌉ gold groups.
+    """
+    t = np.asarray(t, dtype=int)
+    names, inverse = np.unique(np.asarray(groups), return_inverse=True)
+    gold = np.zeros(len(names), dtype=int)
+    np.maximum.at(gold, inverse, t)
+    rng = np.random.default_rng(seed)
+    fold_of = np.empty(len(names), dtype=int)
+    offset = 0
+    for stratum in (1, 0):
+        members = rng.permutation(np.flatnonzero(gold == stratum))
+        fold_of[members] = (offset + np.arange(members.size)) % n_folds
+        offset += members.size  # the cheap groups continue the deal where the gold ones stopped
+    row_fold = fold_of[inverse]
+    return [(np.flatnonzero(row_fold != k), np.flatnonzero(row_fold == k)) for k in range(n_folds)]
 
 
 def _propensity_model(seed: int) -> LogisticRegression:
@@ -98,6 +167,8 @@ def fit_cate(
     t: np.ndarray,
     y: np.ndarray,
     *,
+    w: np.ndarray | None = None,
+    blocks: tuple[int, ...] = (),
     learner: str = "dr",
     groups: np.ndarray | None = None,
     sample_weight: np.ndarray | None = None,
@@ -105,14 +176,21 @@ def fit_cate(
     min_propensity: float = 0.01,
     seed: int = 0,
 ) -> LinearEffect:
-    """Fit τ̂ with econml's cross-fitted ``learner`` ("dr" or "r"); return the linear final stage."""
+    """Fit τ̂(x) with econml's cross-fitted ``learner`` ("dr" or "r"); return the linear final stage.
+
+    ``x`` are the effect modifiers (τ̂'s features), ``w`` extra controls that only the
+    nuisance models see; ``blocks`` the nested leading column blocks of ``x`` the final
+    stage chooses among (default: all of ``x``, penalty by LOO).
+    """
     require_econml()
     if learner not in CATE_LEARNERS:
         raise ValueError(f"learner must be one of {CATE_LEARNERS}, got {learner!r}")
     t = np.asarray(t, dtype=int)
     # a fold needs both sources: never more folds than gold (or cheap) rows
     folds = int(max(2, min(n_folds, t.sum(), (1 - t).sum())))
-    final = RidgeCV(alphas=RIDGE_ALPHAS)
+    # folds by query (a query labelled by both sources never straddles folds), computed here
+    splits = grouped_folds(t, np.arange(len(t)) if groups is None else groups, folds, seed)
+    final = PrefixRidgeCV(blocks=tuple(blocks) or (x.shape[1],), alphas=BIAS_ALPHAS)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if learner == "dr":
@@ -122,7 +200,7 @@ def fit_cate(
                 model_propensity=_propensity_model(seed),
                 model_regression=Ridge(alpha=NUISANCE_ALPHA),
                 model_final=final,
-                cv=folds,
+                cv=splits,
                 min_propensity=min_propensity,
                 random_state=seed,
             )
@@ -134,25 +212,23 @@ def fit_cate(
                 model_t=ClippedClassifier(_propensity_model(seed), clip=min_propensity),
                 model_final=final,
                 discrete_treatment=True,
-                cv=folds,
+                cv=splits,
                 random_state=seed,
             )
-        est.fit(y, t, X=x, groups=groups, sample_weight=sample_weight)
-    # econml's public accessor of the fitted final CATE model (a RidgeCV on X)
+        est.fit(y, t, X=x, W=w, sample_weight=sample_weight)
+    # econml's public accessor of the fitted final CATE model (a PrefixRidgeCV on X)
     model = est.model_cate(T=1) if learner == "dr" else est.model_cate
-    return LinearEffect(np.asarray(model.coef_, dtype=float).ravel(), float(np.ravel(model.intercept_)[0]))
+    return LinearEffect(np.asarray(model.coef_, dtype=float).ravel(), float(np.ravel(model.intercept_)[0]), int(model.block_))
 
 
 def cross_fitted_propensity(
     x: np.ndarray, t: np.ndarray, groups: np.ndarray, n_folds: int = 5, seed: int = 0
 ) -> np.ndarray:
     """Out-of-fold ê(x) = P(T=1 | x) (unclipped), folds grouped by query: the overlap diagnostic."""
-    from sklearn.model_selection import GroupKFold
-
     t = np.asarray(t, dtype=int)
     folds = int(max(2, min(n_folds, t.sum(), (1 - t).sum(), len(np.unique(groups)))))
     e = np.empty(len(t))
-    for train, test in GroupKFold(n_splits=folds).split(x, t, groups):
+    for train, test in grouped_folds(t, groups, folds, seed):
         if np.unique(t[train]).size < 2:
             e[test] = t[train].mean()
             continue
