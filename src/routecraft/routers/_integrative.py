@@ -251,8 +251,7 @@ class IntegrativeRouter(FeatureRouterMixin, EmbeddingRouterMixin, Router):
         xs = np.vstack([zg, zc])
         t = np.concatenate([np.ones(len(zg), dtype=int), np.zeros(len(zc), dtype=int)])
         y = np.concatenate([lab.gold_y, lab.cheap_y])
-        groups = np.concatenate([lab.gold_rows, lab.cheap_rows])
-        rows = np.concatenate([lab.gold_rows, lab.cheap_rows])
+        groups = np.concatenate([lab.gold_rows, lab.cheap_rows])  # each row's query: the fold groups, and τ̂'s rows
         e = cross_fitted_propensity(xs, t, groups, self.n_folds, self.seed)
         auc = propensity_auc(e, t)
         info["propensity_auc"] = round(auc, 4)
@@ -266,7 +265,7 @@ class IntegrativeRouter(FeatureRouterMixin, EmbeddingRouterMixin, Router):
         controls = None if self.bias_features in ("auto", "embedding") else xs
         kw = dict(learner=self.method, n_folds=self.n_folds, min_propensity=self.min_propensity, seed=self.seed,
                   blocks=tuple(blocks.values()))
-        xb = phi[rows]
+        xb = phi[groups]
         bias = fit_cate(xb, t, y, w=controls, groups=groups, **kw)
         tau_cheap = bias(phi[lab.cheap_rows])
         if self.correction_folds >= 2:
