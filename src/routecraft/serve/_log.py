@@ -64,9 +64,14 @@ class LogRecord:
 
     def row(self) -> tuple:
         """The SQLite row, in ``COLUMNS`` order (built in the writer thread, not on the event loop)."""
-        return (self.ts, self.request_id, self.requested, self.router, self.policy, self.routed_model, self.model,
-                self.score, self.routing_ms, self.latency_ms, self.tokens_in, self.tokens_out, self.cost_usd,
-                self.status, self.error, json.dumps(self.fallback_path), int(self.stream), self.prompt)
+        return tuple(_SQL.get(name, _same)(getattr(self, name)) for name, _ in COLUMNS)
+
+
+def _same(value: object) -> object:
+    return value
+
+
+_SQL: dict[str, Callable[[object], object]] = {"fallback_path": json.dumps, "stream": int}  # fields SQLite cannot store as they are
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
