@@ -42,12 +42,13 @@ name = "mystery-model"
 
 
 @pytest.mark.parametrize("text, needle", [
-    ('[[models]]\nname = "a"\nprice_in_per_mtok = -1\n', "row 1"),
-    ('[[models]]\nname = "a"\n[[models]]\nname = "b"\nprice_out_per_mtok = "cheap"\n', "row 2"),
-    ('[[models]]\nname = "a"\nprise = 1\n', "unknown key 'prise'"),
+    ('[[models]]\nname = "a"\nprice_in_per_mtok = -1\n', "field 'models[1].price_in_per_mtok'"),
+    ('[[models]]\nname = "a"\n[[models]]\nname = "b"\nprice_out_per_mtok = "cheap"\n', "field 'models[2].price_out_per_mtok'"),
+    ('[[models]]\nname = "a"\nprise = 1\n', "field 'models[1].prise': unknown field"),
     ('[[models]]\nname = "a"\n[[models]]\nname = "a"\n', "listed twice"),
-    ('models = 3\n', "at least one [[models]]"),
-    ('[[models]\nname = "a"\n', "invalid TOML"),
+    ('models = 3\n', "array of tables ([[models]])"),
+    ('x = 1\n', "at least one [[models]]"),
+    ('[[models]\nname = "a"\n', "not valid TOML"),
 ])
 def test_bad_pool_files_name_file_entry_and_field(tmp_path, text, needle):
     with pytest.raises(DataError) as exc:
@@ -102,5 +103,5 @@ def test_a_generation_pool_file_also_prices(tmp_path):
     pool = read_pool_file(p)
     assert pool["model"].tolist() == ["small"]  # the upstream id does not replace routecraft's name
     assert pool.loc[0, "upstream_model"] == "org/small-8b" and pool.loc[0, "price_out_per_mtok"] == 0.2
-    with pytest.raises(DataError, match="true or false"):
+    with pytest.raises(DataError, match="logprobs.*must be bool"):
         read_pool_file(_toml(tmp_path, '[[models]]\nname = "a"\nlogprobs = "no"\n'))

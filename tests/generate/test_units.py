@@ -56,9 +56,12 @@ def test_toml_errors_name_file_and_field(tmp_path):
     p.write_text('[[models]]\nname = "m"\nbase_url = "localhost:8000"\n')
     with pytest.raises(DataError, match="base_url"):
         read_pool(p)
-    p.write_text('[[models]]\nname = "m"\nbase_url = "http://127.0.0.1:1/v1/"\nprice_in_per_mtok = 1\nregion = "eu"\n')
-    (m,), gens = read_pool(p)
-    assert m.base_url == "http://127.0.0.1:1/v1" and m.price_in_per_mtok == 1.0 and m.extra == {"region": "eu"} and gens == []
+    p.write_text('[[models]]\nname = "m"\nbase_url = "http://127.0.0.1:1/v1/"\nprice_in_per_mtok = 1\ntimeout_s = 5\n')
+    (m,), gens = read_pool(p)  # a server key (timeout_s) is part of the shared schema: accepted
+    assert m.base_url == "http://127.0.0.1:1/v1" and m.price_in_per_mtok == 1.0 and gens == []
+    p.write_text('[[models]]\nname = "m"\nbase_url = "http://127.0.0.1:1/v1/"\nregion = "eu"\n')
+    with pytest.raises(DataError, match=r"models\[1\]\.region.*unknown field"):
+        read_pool(p)
 
 
 def _post(handler, **kw):

@@ -7,12 +7,14 @@
     expected_tokens_out = 180      # optional: overrides the learned output-length model
     base_url = "http://127.0.0.1:8000/v1"   # optional, for serving and generation
     api_key_env = "OPENAI_API_KEY"          # optional: name of the variable, never the key
-    model = "gpt-4o-mini-2024-07-18"        # optional: the id sent upstream (routecraft generate)
+    model = "gpt-4o-mini-2024-07-18"        # optional: the id sent upstream (default: name)
     logprobs = false                        # optional: routecraft generate asks for log-probs
 
-The same file feeds ``routecraft generate`` (``generate/_toml.py`` reads its endpoints and
-its ``[[generators]]``), so the keys generation uses are accepted here too, not rejected
-as unknown; only prices and ``expected_tokens_out`` matter for cost.
+An entry has one schema for every command (:mod:`routecraft._tomlconfig`): the same
+``[[models]]`` tables feed ``routecraft generate`` (with its ``[[generators]]``) and the
+server's ``server.toml``, so their keys (``logprobs``, ``timeout_s``, ``fallback``, …) are
+accepted here and a misspelt key is rejected; only prices and ``expected_tokens_out``
+matter for cost.
 
 Prices resolve in this order: the pool file, the dataset's own pool (measured or shipped
 with the data), the bundled price table (``prices/prices.json``). :func:`apply_pool` says
@@ -22,8 +24,6 @@ never silently treats a model as free.
 
 from __future__ import annotations
 
-import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,74 +32,37 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataError
+from .._tomlconfig import read_model_entries, read_toml
 from ._dataset import Dataset
 from ._prices import pool_for
 from ._tables import validate_pool
 
-FIELDS = {
-    "name": str,
-    "price_in_per_mtok": float,
-    "price_out_per_mtok": float,
-    "expected_tokens_out": float,
-    "base_url": str,
-    "api_key_env": str,
-    "model": str,
-    "logprobs": bool,
-}
 PRICE_FIELDS = ("price_in_per_mtok", "price_out_per_mtok")
+_OPTIONAL = ("expected_tokens_out", "base_url", "api_key_env")
 
 
 def read_pool_file(path: str | Path) -> pd.DataFrame:
     """The ``[[models]]`` entries of a pool TOML file as a pool table (prices may be NaN = not given).
 
-    Errors name the file, the entry (1-based) and the field.
+    The entry schema is the one every command shares (:mod:`routecraft._tomlconfig`); the
+    table keeps what cost and serving need. Errors name the file and the entry's field.
     """
-    p = Path(path)
-    try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(f"invalid TOML: {exc}", path=str(p)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read file: {exc}", path=str(p)) from None
-    entries = doc.get("models")
-    if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
-        raise DataError("a pool file needs at least one [[models]] table", path=str(p), field="models")
-    rows = []
-    for i, entry in enumerate(entries, start=1):
-        unknown = sorted(set(entry) - set(FIELDS))
-        if unknown:
-            raise DataError(f"unknown key {unknown[0]!r} (allowed: {', '.join(FIELDS)})", path=str(p), row=i,
-                            field=unknown[0])
-        name = entry.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise DataError("each [[models]] entry needs a non-empty name", path=str(p), row=i, field="name")
-        row: dict[str, Any] = {"model": name.strip()}
-        for key, kind in FIELDS.items():
-            if key == "name" or key not in entry:
-                continue
-            value = entry[key]
-            if kind is bool:
-                if not isinstance(value, bool):
-                    raise DataError(f"must be true or false, got {value!r}", path=str(p), row=i, field=key)
-                continue  # generation's switch: no column in the pool table
-            if kind is float:
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                    raise DataError(f"must be a number >= 0, got {value!r}", path=str(p), row=i, field=key)
-                row[key] = float(value)
-            elif not isinstance(value, str) or not value.strip():
-                raise DataError(f"must be a non-empty string, got {value!r}", path=str(p), row=i, field=key)
-            else:
-                row["upstream_model" if key == "model" else key] = value  # "model" is the table's name column
+    p = str(path)
+    entries = read_model_entries(read_toml(path), p, base_url_required=False)
+    if not entries:
+        raise DataError("a pool file needs at least one [[models]] table", path=p, field="models")
+    rows: list[dict[str, Any]] = []
+    for e in entries:
+        row: dict[str, Any] = {"model": e.name}
+        row.update({k: getattr(e, k) for k in (*PRICE_FIELDS, *_OPTIONAL) if getattr(e, k) is not None})
+        if e.upstream_model != e.name:
+            row["upstream_model"] = e.upstream_model
         rows.append(row)
     frame = pd.DataFrame(rows)
     for key in PRICE_FIELDS:
         if key not in frame.columns:
             frame[key] = np.nan
-    dup = frame["model"].duplicated().to_numpy()
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0]) + 1
-        raise DataError(f"model {frame['model'].iloc[i - 1]!r} listed twice", path=str(p), row=i, field="name")
-    frame["source"] = f"pool-file:{p.name}"
+    frame["source"] = f"pool-file:{Path(path).name}"
     return frame
 
 

@@ -6,12 +6,12 @@ config is one readable line, never a traceback.
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .._errors import DataError
+from .._tomlconfig import ModelEntry, array_of_tables, read_model_entries, read_toml
 
 KINDS = ("mc", "short")
 
@@ -43,22 +43,10 @@ class Endpoint:
     price_in_per_mtok: float | None = None
     price_out_per_mtok: float | None = None
     logprobs: bool = True  # ask for token log-probs (some servers reject the field)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def upstream_model(self) -> str:
         return self.model or self.name
-
-
-def _read(path: str | Path) -> dict[str, Any]:
-    p = Path(path)
-    try:
-        with p.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise DataError("file not found", path=str(p)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(f"not valid TOML ({exc})", path=str(p)) from None
 
 
 def _get(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, path: str, default: Any = ...) -> Any:
@@ -75,24 +63,17 @@ def _get(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: 
     return value
 
 
-def _tables(doc: dict[str, Any], key: str, path: str) -> list[dict[str, Any]]:
-    tables = doc.get(key, [])
-    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
-        raise DataError(f"'{key}' must be an array of tables", path=path, field=key)
-    return tables
-
-
 def read_tasks(path: str | Path) -> list[GenerationTask]:
     """``[[tasks]]`` tables with ``name``, ``description`` and optional ``items``, ``kind``,
     ``options``, ``per_request``; a ``[defaults]`` table sets the optional ones for all tasks."""
     p = str(path)
-    doc = _read(path)
+    doc = read_toml(path)
     defaults = doc.get("defaults", {})
     if not isinstance(defaults, dict):
         raise DataError("'defaults' must be a table", path=p, field="defaults")
     tasks: list[GenerationTask] = []
     seen: set[str] = set()
-    for i, raw in enumerate(_tables(doc, "tasks", p), start=1):
+    for i, raw in enumerate(array_of_tables(doc, "tasks", p), start=1):
         t = {**defaults, **raw}
         where = f"tasks entry #{i}"
         name = _get(t, "name", str, where, p).strip()
@@ -121,48 +102,34 @@ def read_tasks(path: str | Path) -> list[GenerationTask]:
     return tasks
 
 
-def _endpoint(t: dict[str, Any], where: str, path: str) -> Endpoint:
-    known = {"name", "base_url", "api_key_env", "model", "price_in_per_mtok", "price_out_per_mtok", "logprobs"}
-    price_in = _get(t, "price_in_per_mtok", (int, float), where, path, None)
-    price_out = _get(t, "price_out_per_mtok", (int, float), where, path, None)
-    for fname, v in (("price_in_per_mtok", price_in), ("price_out_per_mtok", price_out)):
-        if v is not None and v < 0:
-            raise DataError(f"{where}: must be >= 0", path=path, field=fname)
-    base_url = _get(t, "base_url", str, where, path).rstrip("/")
-    if not base_url.startswith(("http://", "https://")):
-        raise DataError(f"{where}: base_url must start with http:// or https://, got {base_url!r}", path=path, field="base_url")
+def _endpoint(entry: ModelEntry) -> Endpoint:
     return Endpoint(
-        name=_get(t, "name", str, where, path),
-        base_url=base_url,
-        api_key_env=_get(t, "api_key_env", str, where, path, None),
-        model=_get(t, "model", str, where, path, None),
-        price_in_per_mtok=None if price_in is None else float(price_in),
-        price_out_per_mtok=None if price_out is None else float(price_out),
-        logprobs=_get(t, "logprobs", bool, where, path, True),
-        extra={k: v for k, v in t.items() if k not in known},
+        name=entry.name,
+        base_url=entry.base_url or "",
+        api_key_env=entry.api_key_env,
+        model=entry.upstream_model if entry.upstream_model != entry.name else None,
+        price_in_per_mtok=entry.price_in_per_mtok,
+        price_out_per_mtok=entry.price_out_per_mtok,
+        logprobs=True if entry.logprobs is None else entry.logprobs,
     )
 
 
 def read_pool(path: str | Path) -> tuple[list[Endpoint], list[Endpoint]]:
     """(pool models, generators) from ``[[models]]`` and optional ``[[generators]]`` tables.
 
-    Each table has ``name``, ``base_url``, optional ``api_key_env``, ``model`` (upstream id),
-    ``price_in_per_mtok``/``price_out_per_mtok`` and ``logprobs``; other keys are kept in
-    ``extra`` so this reads the same file as the pool reader used for prices.
+    Both have the shared ``[[models]]`` entry schema (:mod:`routecraft._tomlconfig`), with
+    ``base_url`` required; keys generation does not use (server timeouts, fallback) are
+    accepted, so one pool file serves ``--pool``, ``generate`` and ``serve`` alike.
     """
     p = str(path)
-    doc = _read(path)
-    out: list[list[Endpoint]] = []
-    for key in ("models", "generators"):
-        eps = [_endpoint(t, f"{key} entry #{i}", p) for i, t in enumerate(_tables(doc, key, p), start=1)]
-        names = [e.name for e in eps]
-        dup = next((n for n in names if names.count(n) > 1), None)
-        if dup is not None:
-            raise DataError(f"{key}: model {dup!r} listed twice", path=p, field="name")
-        out.append(eps)
-    if not out[0]:
+    doc = read_toml(path)
+    pool, generators = (
+        [_endpoint(e) for e in read_model_entries(doc, p, key, base_url_required=True)]
+        for key in ("models", "generators")
+    )
+    if not pool:
         raise DataError("no models (add a [[models]] table per pool model)", path=p, field="models")
-    return out[0], out[1]
+    return pool, generators
 
 
 def find_generator(name: str, pool: list[Endpoint], generators: list[Endpoint], path: str | Path) -> Endpoint:

@@ -8,14 +8,13 @@ never live in the file: it names environment variables (``api_keys_env``,
 
 from __future__ import annotations
 
-import math
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .._errors import DataError
+from .._tomlconfig import ModelEntry, Table, array_of_tables, read_model_entries, read_toml
 
 POLICY_KINDS = ("threshold", "lam", "strong_fraction")
 
@@ -103,54 +102,6 @@ class ServerConfig:
     client_keys: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
 
-class _Table:
-    """Typed access to one TOML table; errors name ``file`` and the dotted field."""
-
-    def __init__(self, raw: Any, path: str, where: str) -> None:
-        if not isinstance(raw, dict):
-            raise DataError("must be a table", path=path, field=where)
-        self.raw, self.path, self.where = dict(raw), path, where
-
-    def _field(self, key: str) -> str:
-        return f"{self.where}.{key}" if self.where else key
-
-    def error(self, key: str, message: str) -> DataError:
-        return DataError(message, path=self.path, field=self._field(key))
-
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None, required: bool = False) -> Any:
-        if key not in self.raw:
-            if required:
-                raise self.error(key, "is required")
-            return default
-        value = self.raw.pop(key)
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        if float in kinds and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-            names = " or ".join(k.__name__ for k in kinds)
-            raise self.error(key, f"must be {names}, got {type(value).__name__} {value!r}")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise self.error(key, f"must be finite, got {value!r}")
-        return value
-
-    def text(self, key: str, required: bool = False, default: str | None = None) -> str | None:
-        value = self.get(key, str, default, required)
-        if value is not None and not value.strip():
-            raise self.error(key, "must not be empty")
-        return value
-
-    def number(self, key: str, default: float, low: float = 0.0, high: float = math.inf, strict: bool = False) -> float:
-        value = self.get(key, float, default)
-        if value < low or value > high or (strict and value == low):
-            bound = f"> {low}" if strict else f"≥ {low}"
-            raise self.error(key, f"must be {bound}{'' if high == math.inf else f' and ≤ {high}'}, got {value}")
-        return value
-
-    def done(self) -> None:
-        if self.raw:
-            raise self.error(sorted(self.raw)[0], "unknown field")
-
-
 def _env_secret(table: _Table, key: str, name: str | None) -> str | None:
     if name is None:
         return None
@@ -160,44 +111,32 @@ def _env_secret(table: _Table, key: str, name: str | None) -> str | None:
     return value
 
 
-def _list(raw: dict, key: str, path: str) -> list[Any]:
-    value = raw.pop(key, [])
-    if not isinstance(value, list):
-        raise DataError(f"must be an array of tables ([[{key}]])", path=path, field=key)
-    return value
-
-
-def _model(raw: Any, path: str, where: str) -> ModelConfig:
-    t = _Table(raw, path, where)
-    name = t.text("name", required=True)
-    base_url = t.text("base_url", required=True)
-    if not base_url.startswith(("http://", "https://")):
-        raise t.error("base_url", f"must start with http:// or https://, got {base_url!r}")
-    key_env = t.text("api_key_env")
-    fallback = t.get("fallback", list, [])
-    if not all(isinstance(m, str) for m in fallback):
-        raise t.error("fallback", "must be a list of model names")
-    model = ModelConfig(
-        name=name,
-        base_url=base_url,
-        api_key_env=key_env,
-        upstream_model=t.text("upstream_model", default=name),
-        price_in_per_mtok=t.number("price_in_per_mtok", 0.0),
-        price_out_per_mtok=t.number("price_out_per_mtok", 0.0),
-        expected_tokens_out=t.number("expected_tokens_out", 256.0),
-        timeout_s=t.number("timeout_s", 60.0, strict=True),
-        connect_timeout_s=t.number("connect_timeout_s", 5.0, strict=True),
-        max_retries=int(t.number("max_retries", 2, high=10)),
-        backoff_s=t.number("backoff_s", 0.1, high=30.0),
-        fallback=tuple(fallback),
-        api_key=_env_secret(t, "api_key_env", key_env),
+def _model(entry: ModelEntry, path: str, where: str) -> ModelConfig:
+    """The server's view of a shared ``[[models]]`` entry: defaults filled, the key read."""
+    secret = _env_secret(Table({}, path, where), "api_key_env", entry.api_key_env)
+    return ModelConfig(
+        name=entry.name,
+        base_url=entry.base_url,
+        api_key_env=entry.api_key_env,
+        upstream_model=entry.upstream_model,
+        price_in_per_mtok=_given(entry.price_in_per_mtok, 0.0),
+        price_out_per_mtok=_given(entry.price_out_per_mtok, 0.0),
+        expected_tokens_out=_given(entry.expected_tokens_out, 256.0),
+        timeout_s=_given(entry.timeout_s, 60.0),
+        connect_timeout_s=_given(entry.connect_timeout_s, 5.0),
+        max_retries=_given(entry.max_retries, 2),
+        backoff_s=_given(entry.backoff_s, 0.1),
+        fallback=entry.fallback,
+        api_key=secret,
     )
-    t.done()
-    return model
+
+
+def _given(value: Any, default: Any) -> Any:
+    return default if value is None else value
 
 
 def _router(raw: Any, path: str, where: str, base: Path) -> RouterConfig:
-    t = _Table(raw, path, where)
+    t = Table(raw, path, where)
     name = t.text("name", required=True)
     artifact = t.text("path", required=True)
     resolved = Path(artifact) if Path(artifact).is_absolute() else base / artifact
@@ -212,7 +151,7 @@ def _router(raw: Any, path: str, where: str, base: Path) -> RouterConfig:
 
 
 def _policy(raw: Any, path: str, where: str) -> PolicyConfig:
-    t = _Table(raw, path, where)
+    t = Table(raw, path, where)
     name, router = t.text("name", required=True), t.text("router", required=True)
     given = [k for k in POLICY_KINDS if k in t.raw]
     if len(given) != 1:
@@ -243,7 +182,7 @@ def parse_config(data: dict[str, Any], path: str = "server.toml", base: Path | N
     """Validate a decoded TOML document (see :func:`load_config`)."""
     data = dict(data)
     base = base or Path(".")
-    s = _Table(data.pop("server", {}), path, "server")
+    s = Table(data.pop("server", {}), path, "server")
     keys_env = s.text("api_keys_env")
     keys_raw = _env_secret(s, "api_keys_env", keys_env)
     settings = ServerSettings(
@@ -254,18 +193,21 @@ def parse_config(data: dict[str, Any], path: str = "server.toml", base: Path | N
         log_queue_size=int(s.number("log_queue_size", 10_000, low=1)),
     )
     s.done()
-    b = _Table(data.pop("circuit_breaker", {}), path, "circuit_breaker")
+    b = Table(data.pop("circuit_breaker", {}), path, "circuit_breaker")
     breaker = BreakerConfig(int(b.number("failures", 5, low=1)), b.number("cooldown_s", 30.0))
     b.done()
-    models = _unique([_model(m, path, f"models[{i + 1}]") for i, m in enumerate(_list(data, "models", path))], "models", path)
+    entries = read_model_entries(data, path, base_url_required=True)
+    models = {e.name: _model(e, path, f"models[{i + 1}]") for i, e in enumerate(entries)}
     if not models:
         raise DataError("at least one [[models]] entry is required", path=path, field="models")
     routers = _unique(
-        [_router(r, path, f"routers[{i + 1}]", base) for i, r in enumerate(_list(data, "routers", path))], "routers", path
+        [_router(r, path, f"routers[{i + 1}]", base) for i, r in enumerate(array_of_tables(data, "routers", path))], "routers", path
     )
     policies = _unique(
-        [_policy(p, path, f"policies[{i + 1}]") for i, p in enumerate(_list(data, "policies", path))], "policies", path
+        [_policy(p, path, f"policies[{i + 1}]") for i, p in enumerate(array_of_tables(data, "policies", path))], "policies", path
     )
+    for section in ("models", "routers", "policies"):
+        data.pop(section, None)
     if data:
         raise DataError("unknown section", path=path, field=sorted(data)[0])
     for i, m in enumerate(models.values()):
@@ -290,12 +232,4 @@ def parse_config(data: dict[str, Any], path: str = "server.toml", base: Path | N
 def load_config(path: str | Path) -> ServerConfig:
     """Read and validate ``server.toml``. Relative artifact paths resolve against its folder."""
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise DataError(f"cannot read ({exc.strerror or exc})", path=str(p)) from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"not valid TOML ({exc})", path=str(p)) from None
-    return parse_config(data, str(p), p.parent)
+    return parse_config(read_toml(p), str(p), p.parent)
