@@ -36,7 +36,7 @@ from ..embed._base import DEFAULT_EMBEDDER
 from ._base import EmbeddingRouterMixin, QueryInput, Router, TextRouterMixin, as_queries, plain_texts
 from ._blas import blas_threads_for
 from ._constraints import EMBEDDER, boolean, non_negative_int, positive_int, positive_real
-from ._bradley_terry import ELO_BASE, ELO_SCALE, LN10, compute_tiers, fit_bradley_terry, to_elo
+from ._bradley_terry import LN10, compute_tiers, fit_bradley_terry, to_elo
 from ._pairwise import Battles, encode_battles
 
 # Largest (query batch × training queries) similarity block held in memory at once (float64: 64 MiB).
@@ -187,12 +187,15 @@ class SWRankingRouter(TextRouterMixin, EmbeddingRouterMixin, Router):
         """Per-query Elo of every model (n_queries, n_models), centred on 1000 over the pool."""
         self._check_fitted()
         texts = plain_texts(queries)
-        return self._elo(texts if texts is not None else as_queries(queries)["query"].tolist())
+        return to_elo(self._strengths(texts if texts is not None else as_queries(queries)["query"].tolist()))
 
     def _predict_texts(self, texts: list[str]) -> np.ndarray:
-        return expit(LN10 * (self._elo(texts) - ELO_BASE) / ELO_SCALE)
+        # P(j beats the pool's mean strength) = σ(ln10 · β_j): RouteLLM's Elo formula, read off β directly
+        beta = self._strengths(texts)
+        return expit(np.multiply(beta, LN10, out=beta), out=beta)
 
-    def _elo(self, texts: list[str]) -> np.ndarray:
+    def _strengths(self, texts: list[str]) -> np.ndarray:
+        """β of every model per query (base-10 logits), centred on the pool's mean."""
         emb = self._embed(texts)
         train = self.train_embeddings_
         step = max(1, _BLOCK_ELEMENTS // max(len(train), 1))
@@ -205,7 +208,7 @@ class SWRankingRouter(TextRouterMixin, EmbeddingRouterMixin, Router):
             per_model = beta[:, self.tier_of_model_]
             # sum / m is what ``mean`` computes, without its Python wrapper (a hot-path call)
             out[start : start + step] = per_model - np.add.reduce(per_model, axis=1, keepdims=True) / per_model.shape[1]
-        return to_elo(out)
+        return out
 
     def _weights(self, sims: np.ndarray) -> np.ndarray:
         """γ^(S) with S = sim / max sim per row (uniform where no similarity is positive), in float64.
