@@ -6,6 +6,8 @@ All four targets run as separate processes on 127.0.0.1 against the same stub up
 - ``stub``: the upstream called directly (the floor);
 - ``routecraft``: ``routecraft serve`` with an SW router on WordLlama embeddings (the
   default embedder), API keys and the SQLite routing log on;
+- ``routecraft-pass``: the same server, ``model`` a plain pool model name (no routing), one
+  client only: what the proxy itself adds, so the routing's share of the latency is visible;
 - ``routellm``: RouteLLM 0.2.0's own server (``_routellm_server.py``, its venv), its SW
   router on the same battles, WordLlama embedding each request locally;
 - ``litellm``: the LiteLLM proxy (``litellm[proxy]==1.106.2``), one model, no routing.
@@ -50,6 +52,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _results import machine_load, write_results  # noqa: E402
 
+ONE_CLIENT_ONLY = {"routecraft-pass"}  # targets measured one client at a time only (latency, not throughput)
 KEY = "sk-" + "5f3c9a1e7b2d4068" * 4  # one client key for every target (LiteLLM refuses weak master keys)
 LUA = r"""
 local bodies = {}
@@ -259,7 +262,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--routellm-python", default="/work/bench-venv/bin/python")
     p.add_argument("--litellm", default="/work/litellm-venv/bin/litellm")
-    p.add_argument("--targets", default="stub,routecraft,routellm,litellm")
+    p.add_argument("--targets", default="stub,routecraft,routecraft-pass,routellm,litellm")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = p.parse_args(argv)
     if args.quick:
@@ -296,6 +299,9 @@ def main(argv: list[str] | None = None) -> dict:
                                {"PYTHONPATH": str(ROOT / "src"), "RC_BENCH_KEYS": KEY})
             urls["routecraft"], models["routecraft"], pids["routecraft"] = (
                 f"http://127.0.0.1:{port}/v1/chat/completions", f"router-sw-{t}", proc.pid)
+            if "routecraft-pass" in targets:  # the same process; a pool model name skips routing
+                urls["routecraft-pass"], models["routecraft-pass"], pids["routecraft-pass"] = (
+                    urls["routecraft"], prep["weak"], proc.pid)
         if "routellm" in targets:
             port = free_port()
             proc = procs.start("routellm", [args.routellm_python, str(ROOT / "benchmarks" / "_routellm_server.py"),
@@ -323,6 +329,8 @@ def main(argv: list[str] | None = None) -> dict:
         for rnd in range(args.rounds):
             for conns in (1, 50, 200):
                 for name in urls:
+                    if conns > 1 and name in ONE_CLIENT_ONLY:
+                        continue
                     cpu0 = cpu_s(pids[name])
                     r = run_wrk(urls[name], bodies[name], conns, args.seconds, args.max_requests, lua)
                     # CPU the target itself spent per request: unlike latency, it does not grow with
@@ -338,13 +346,14 @@ def main(argv: list[str] | None = None) -> dict:
             results[name] = {
                 "c1_p50_ms": summarise([r["p50_us"] / 1000 for r in c1]),
                 "c1_p99_ms": summarise([r["p99_us"] / 1000 for r in c1]),
-                "rps_c50": summarise([r["rps"] for r in runs[name]["c50"]]),
-                "rps_c200": summarise([r["rps"] for r in runs[name]["c200"]]),
                 "cpu_ms_per_request_c1": summarise([r["cpu_ms_per_request"] for r in c1]),
-                "cpu_ms_per_request_c50": summarise([r["cpu_ms_per_request"] for r in runs[name]["c50"]]),
                 "errors": sum(r["errors"] for m in runs[name].values() for r in m),
                 "requests": sum(r["requests"] for m in runs[name].values() for r in m),
             }
+            if name not in ONE_CLIENT_ONLY:
+                results[name]["rps_c50"] = summarise([r["rps"] for r in runs[name]["c50"]])
+                results[name]["rps_c200"] = summarise([r["rps"] for r in runs[name]["c200"]])
+                results[name]["cpu_ms_per_request_c50"] = summarise([r["cpu_ms_per_request"] for r in runs[name]["c50"]])
             if name != "stub":
                 stub_c1 = runs["stub"]["c1"]
                 results[name]["added_p50_ms"] = summarise([(a["p50_us"] - b["p50_us"]) / 1000 for a, b in zip(c1, stub_c1)])
@@ -399,7 +408,9 @@ def main(argv: list[str] | None = None) -> dict:
 def markdown(r: dict) -> str:
     a, res = r["args"], r["results"]
 
-    def rng(s: dict, fmt: str = "{:.2f}") -> str:
+    def rng(s: dict | None, fmt: str = "{:.2f}") -> str:
+        if s is None:
+            return "—"
         return f"{fmt.format(s['median'])} ({fmt.format(s['min'])}–{fmt.format(s['max'])})"
 
     lines = [
@@ -424,9 +435,12 @@ def markdown(r: dict) -> str:
     for name, x in res.items():
         lines.append(
             f"| {name} | {rng(x['c1_p50_ms'])} | {rng(x['c1_p99_ms'])} | "
-            f"{rng(x['added_p50_ms']) if 'added_p50_ms' in x else '—'} | {rng(x['added_p99_ms']) if 'added_p99_ms' in x else '—'} | "
-            f"{rng(x['rps_c50'], '{:.0f}')} | {rng(x['rps_c200'], '{:.0f}')} | {rng(x['cpu_ms_per_request_c1'])} | "
-            f"{rng(x['cpu_ms_per_request_c50'])} | {x['errors']} / {x['requests']} |")
+            f"{rng(x.get('added_p50_ms'))} | {rng(x.get('added_p99_ms'))} | "
+            f"{rng(x.get('rps_c50'), '{:.0f}')} | {rng(x.get('rps_c200'), '{:.0f}')} | {rng(x['cpu_ms_per_request_c1'])} | "
+            f"{rng(x.get('cpu_ms_per_request_c50'))} | {x['errors']} / {x['requests']} |")
+    if "routecraft-pass" in res:
+        lines += ["", "routecraft-pass is the routecraft server with `model` a pool model name (no routing), one client "
+                      "only: the proxy's own share of routecraft's added latency; the rest is routing (WordLlama + SW)."]
     if r.get("ratios"):
         lines += ["", "| throughput ratio | median (min–max over rounds) |", "|---|---|"]
         lines += [f"| {k.replace('_', ' ')} | {rng(v)} |" for k, v in r["ratios"].items()]

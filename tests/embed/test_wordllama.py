@@ -130,3 +130,17 @@ def test_large_inputs_embed_in_chunks_with_the_same_vectors(monkeypatch, queries
     whole = WordLlamaEmbedder().encode(texts)
     monkeypatch.setattr(_base, "PROGRESS_CHUNK", 5)  # many chunks, progress bar quiet (not a TTY)
     np.testing.assert_array_equal(WordLlamaEmbedder().encode(texts), whole)
+
+
+def test_normalise_rows_equals_numpys_norm_bit_for_bit():
+    """The hot-path norm (no np.linalg.norm wrapper) is the same arithmetic, zero rows stay zero."""
+    from routecraft.embed._base import normalise_rows
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((50, 256)).astype(np.float32) * rng.uniform(0.01, 100, size=(50, 1)).astype(np.float32)
+    x[3] = 0.0
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    expected = x / np.where(norms == 0, 1.0, norms)
+    out = normalise_rows(x)
+    assert out.dtype == np.float32 and np.array_equal(out, expected)
+    assert not out[3].any()

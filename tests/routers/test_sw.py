@@ -191,3 +191,37 @@ def test_two_player_closed_form_matches_newton():
     slow = _newton(n / n, s / n, lo, hi, 2)
     assert np.allclose(fast[1:], slow[1:], atol=1e-8)
     assert np.array_equal(fast[0], slow[0])
+
+
+def test_dense_and_sparse_pair_tables_give_the_same_q_hat(monkeypatch):
+    """Small pair tables are multiplied dense (one BLAS call), large ones sparse: same sums, same fit."""
+    data, table, tests = random_problem(seed=3)
+    emb = LookupEmbedder(table)
+    dense = SWRankingRouter(embedder=emb, min_query_chars=0).fit(data)
+    assert dense.pair_table_.dense is not None
+    monkeypatch.setattr(_sw, "_DENSE_PAIR_ELEMENTS", 0)
+    sparse = SWRankingRouter(embedder=emb, min_query_chars=0).fit(data)
+    assert sparse.pair_table_.dense is None
+    np.testing.assert_allclose(dense.predict_quality(tests), sparse.predict_quality(tests), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(dense.global_elo_, sparse.global_elo_, rtol=0, atol=1e-9)
+
+
+def test_two_player_closed_form_ignores_the_weights_scale_and_mixes_with_newton_rows():
+    """Unnormalised weights give the normalised fit; a batch with a one-sided row matches each row alone."""
+    from routecraft.routers._bradley_terry import fit_bradley_terry
+
+    rng = np.random.default_rng(1)
+    n = rng.uniform(1, 50, size=(6, 1))
+    s = n * rng.uniform(0.05, 0.95, size=(6, 1))
+    lo, hi = np.array([1]), np.array([0])
+    base = fit_bradley_terry(n, s, lo, hi, 2)
+    np.testing.assert_allclose(fit_bradley_terry(1e6 * n, 1e6 * s, lo, hi, 2), base, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(base[:, 1], -base[:, 0])
+    assert (base[:, 1] > 0).all() == (s[:, 0] > n[:, 0] / 2).all()  # lo (player 1) won more: stronger
+    s_mixed = s.copy()
+    s_mixed[2, 0] = n[2, 0]  # player 1 won every battle of query 2: no finite optimum
+    mixed = fit_bradley_terry(n, s_mixed, lo, hi, 2)
+    alone = np.vstack([fit_bradley_terry(n[i : i + 1], s_mixed[i : i + 1], lo, hi, 2) for i in range(6)])
+    np.testing.assert_allclose(mixed, alone, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(np.delete(mixed, 2, axis=0), np.delete(base, 2, axis=0), rtol=0, atol=1e-12)
+    assert mixed[2, 1] > base[2, 1] + 1.0  # drifts towards +inf instead of a finite rating

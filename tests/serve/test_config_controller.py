@@ -145,6 +145,42 @@ def test_micro_batched_decisions_equal_one_by_one(tmp_path, artifact, stub):
     np.testing.assert_allclose([d.score for d in together], [d.score for d in alone], atol=1e-6)
 
 
+
+def test_a_request_alone_is_routed_at_once_concurrent_ones_are_micro_batched(tmp_path, artifact):
+    """Nobody to batch with: scored without the batcher; requests in flight together share one call."""
+    release = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await release.wait()  # every request stays in flight until all have been routed
+        return httpx.Response(200, json={"id": "x", "object": "chat.completion", "choices": [], "model": "m"})
+
+    path = write_config(tmp_path, artifact, "http://upstream.invalid/v1", log=False)
+    texts = [f"Compute the integral of x^{i} from 0 to {i + 1}." for i in range(5)]
+
+    async def run():
+        async with AsyncController(path, transport=httpx.MockTransport(handler)) as c:
+            batcher = c.engine.table.routers["sw"].batcher
+            calls, original = [], batcher._predict
+            batcher._predict = lambda t: calls.append(len(t)) or original(t)
+            release.set()
+            alone = await c.engine.handle({"model": "balanced", "messages": [{"role": "user", "content": texts[0]}]}, "r0")
+            release.clear()
+            tasks = [asyncio.ensure_future(c.engine.handle(
+                {"model": "balanced", "messages": [{"role": "user", "content": t}]}, f"r{i}")) for i, t in enumerate(texts)]
+            while len(calls) < 1:
+                await asyncio.sleep(0.001)
+            release.set()
+            together = await asyncio.wait_for(asyncio.gather(*tasks), 10)
+            return alone, together, calls, c.engine.table
+
+    alone, together, calls, table = asyncio.run(run())
+    # the first of the five found nobody in flight; the other four arrived while it waited upstream
+    assert calls == [4]
+    route = table.resolve("balanced")
+    for result, text in zip([alone, *together], [texts[0], *texts]):
+        expected = table.decide_now(route, [{"role": "user", "content": text}])
+        assert result.status == 200 and result.headers["x-routecraft-model"] == expected.model
+
 def test_no_secret_in_any_log(make_server, tmp_path, caplog, capfd):
     caplog.set_level(logging.DEBUG)
     server = make_server(strong="fail-500")

@@ -2,12 +2,15 @@
 
 - the SSE relay when the client hangs up right after ``[DONE]`` (the openai client does);
 - the routing log's batched writer: row order, ``flush``, dropping when full;
-- the aiohttp transport's exceptions, mapped onto the httpx classes retries depend on.
+- the aiohttp transport's exceptions, mapped onto the httpx classes retries depend on;
+- upstream requests built from a ready stream (httpx's headers, exactly) and whole-body reads.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gzip
+import json
 import socket
 import sqlite3
 import threading
@@ -150,3 +153,61 @@ def test_transport_maps_connect_and_reset_failures_onto_httpx():
     finally:
         thread.join(10)
         srv.close()
+
+
+def test_upstream_request_is_what_httpx_would_build_from_the_content(tmp_path, artifact):
+    """Requests built from a ready stream carry exactly httpx's own headers (Host, Content-Length) and body."""
+    from routecraft.serve import load_config
+    from routecraft.serve._metrics import Metrics
+    from routecraft.serve._upstream import Upstreams
+
+    from .conftest import UPSTREAM_KEY, write_config
+
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 2}})
+
+    config = load_config(write_config(tmp_path, artifact, "http://127.0.0.1:9/v1", log=False))
+    upstreams = Upstreams(config, Metrics(), httpx.MockTransport(handler))
+    body = {"model": "balanced", "messages": [{"role": "user", "content": "héllo"}], "max_tokens": 4}
+    answer = asyncio.run(upstreams.call(["weak-model"], body, stream=False))
+    assert answer.status == 200 and answer.path == ["weak-model:200"]
+    payload = json.dumps({**body, "model": "ok-weak"}, ensure_ascii=False).encode()
+    expected = httpx.Request("POST", config.models["weak-model"].chat_url, content=payload, headers={
+        "content-type": "application/json", "accept": "application/json", "authorization": f"Bearer {UPSTREAM_KEY}"})
+    (request,) = seen
+    assert request.content == payload and request.url == expected.url
+    assert sorted(request.headers.multi_items()) == sorted(expected.headers.multi_items())
+
+
+def test_read_body_reads_the_aiohttp_stream_whole_and_decodes_compressed_bodies():
+    """``read_body`` equals ``aread``: identity bodies straight from aiohttp, gzip through httpx's decoder."""
+    from routecraft.serve import StubUpstream
+    from routecraft.serve._transport import _Body, read_body
+
+    async def via_aiohttp(url: str) -> tuple[bytes, bool]:
+        transport = AiohttpTransport(httpx.Limits(max_connections=10))
+        try:
+            request = httpx.Request("POST", url, content=json.dumps(
+                {"model": "ok-weak", "messages": [{"role": "user", "content": "hi"}]}).encode(),
+                extensions={"timeout": httpx.Timeout(5.0, connect=1.0).as_dict()})
+            response = await transport.handle_async_request(request)
+            body = await read_body(response)
+            await response.aclose()
+            return body, isinstance(response.stream, _Body)
+        finally:
+            await transport.aclose()
+
+    with StubUpstream() as stub:
+        body, direct = asyncio.run(via_aiohttp(f"{stub.base_url}/chat/completions"))
+    assert direct and json.loads(body)["object"] == "chat.completion"
+
+    answer = json.dumps({"choices": [{"message": {"content": "x" * 500}}]}).encode()
+
+    async def compressed() -> bytes:
+        response = httpx.Response(200, headers={"content-encoding": "gzip"}, content=gzip.compress(answer))
+        return await read_body(response)
+
+    assert asyncio.run(compressed()) == answer

@@ -130,8 +130,8 @@ class WordPieceCache:
                 return np.zeros(self._matrix.shape[1], dtype=np.float32)
             return (self._matrix[ids].sum(axis=0, dtype=np.float32) / len(ids)).astype(np.float32)
         cols = self._columns(_pieces(text) if kind == RUNS else text.split(" "))
-        total = self._sums[cols].sum(axis=0)
-        return (total / max(float(self._counts[cols].sum()), 1.0)).astype(np.float32)
+        total = np.add.reduce(self._sums[cols], axis=0)  # = .sum(axis=0), without the method's wrapper
+        return (total / max(float(np.add.reduce(self._counts[cols])), 1.0)).astype(np.float32)
 
     def mean_pool(self, texts: list[str]) -> np.ndarray:
         """Mean of token vectors per text, shape (n, 256), as ``WordLlamaInference.embed(norm=False)``."""

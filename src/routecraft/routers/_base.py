@@ -123,7 +123,7 @@ class Router(BaseEstimator):
             return np.zeros((0, len(self.models_)))
         if q.shape != (n, len(self.models_)):
             raise RuntimeError(f"{type(self).__name__} returned shape {q.shape}")
-        return np.clip(q, 0.0, 1.0)
+        return np.minimum(np.maximum(q, 0.0), 1.0)  # np.clip's result, without its wrapper's overhead
 
     def pair_score(self, queries: QueryInput, strong: str, weak: str) -> np.ndarray:
         """Routing score for a strong/weak pair: high means "send to strong" (RouteLLM's P(strong wins))."""
@@ -195,8 +195,8 @@ def pair_score_from_quality(q: np.ndarray, strong: int, weak: int, kind: str) ->
     """
     if kind == "win_prob":
         eps = 1e-9
-        qs = np.clip(q[:, strong], eps, 1 - eps)
-        qw = np.clip(q[:, weak], eps, 1 - eps)
+        qs = np.minimum(np.maximum(q[:, strong], eps), 1 - eps)  # = np.clip, cheaper per call
+        qw = np.minimum(np.maximum(q[:, weak], eps), 1 - eps)
         margin = np.log(qs / (1 - qs)) - np.log(qw / (1 - qw))
         return 1.0 / (1.0 + np.exp(-margin))
     return (1.0 + q[:, strong] - q[:, weak]) / 2.0

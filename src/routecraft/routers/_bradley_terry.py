@@ -50,23 +50,32 @@ def fit_bradley_terry(
     n = np.asarray(n, dtype=float)
     s = np.asarray(s, dtype=float)
     batch = n.shape[0]
-    total = n.sum(axis=1, keepdims=True)
-    total[total == 0] = 1.0
-    n, s = n / total, s / total  # the optimum does not depend on the weights' scale
-    beta = np.zeros((batch, n_players))
     if batch == 0 or lo.size == 0:
-        return beta
+        return np.zeros((batch, n_players))
     if lo.size == 1 and n_players == 2:
-        # one pair (a strong/weak pool): the MLE is closed-form, β_lo − β_hi = log10(s / (n − s));
-        # rows where one side won every weighted battle have no finite optimum: Newton below
+        # one pair (a strong/weak pool): the MLE is closed-form, β_lo − β_hi = log10(s / (n − s)),
+        # whatever the weights' scale; rows where one side won every weighted battle (or that have
+        # no battle) have no finite optimum: Newton below. The server's batch-1 path: few array ops.
         wins, games = s[:, 0], n[:, 0]
         finite = (wins > 0) & (wins < games)
+        if finite.all():
+            half = 0.5 * np.log10(wins / (games - wins))
+            beta = np.empty((batch, 2))
+            beta[:, lo[0]], beta[:, hi[0]] = half, -half
+            return beta
+        beta = np.zeros((batch, n_players))
         half = 0.5 * np.log10(wins[finite] / (games[finite] - wins[finite]))
         beta[finite, lo[0]], beta[finite, hi[0]] = half, -half
-        if not finite.all():
-            beta[~finite] = _newton(n[~finite], s[~finite], lo, hi, n_players)
+        beta[~finite] = _newton(*_normalised(n[~finite], s[~finite]), lo, hi, n_players)
         return beta
-    return _newton(n, s, lo, hi, n_players)
+    return _newton(*_normalised(n, s), lo, hi, n_players)
+
+
+def _normalised(n: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weights scaled to sum to 1 per query: the optimum does not depend on their scale, Newton's tolerances do."""
+    total = n.sum(axis=1, keepdims=True)
+    total[total == 0] = 1.0
+    return n / total, s / total
 
 
 def _newton(n: np.ndarray, s: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_players: int) -> np.ndarray:

@@ -36,11 +36,13 @@ from ..embed._base import DEFAULT_EMBEDDER
 from ._base import EmbeddingRouterMixin, QueryInput, Router, TextRouterMixin, as_queries, plain_texts
 from ._blas import blas_threads_for
 from ._constraints import EMBEDDER, boolean, non_negative_int, positive_int, positive_real
-from ._bradley_terry import ELO_BASE, ELO_SCALE, LN10, compute_tiers, fit_bradley_terry, to_elo
+from ._bradley_terry import LN10, compute_tiers, fit_bradley_terry, to_elo
 from ._pairwise import Battles, encode_battles
 
 # Largest (query batch × training queries) similarity block held in memory at once (float64: 64 MiB).
 _BLOCK_ELEMENTS = 1 << 23
+# Largest dense pair table (training queries × 2 · player pairs, float64: 16 MiB); larger ones stay sparse.
+_DENSE_PAIR_ELEMENTS = 1 << 21
 
 
 class _PairTable:
@@ -65,13 +67,23 @@ class _PairTable:
         shape = (n_queries, pairs.size)
         self.n = sparse.csr_matrix((weight, (query, pair)), shape=shape)
         self.s = sparse.csr_matrix((weight * lo_wins, (query, pair)), shape=shape)
-        # the transposes, once: building them per call cost more than the product at batch 1
-        self.n_t, self.s_t = self.n.T, self.s.T
+        self.n_pairs = pairs.size
+        if 2 * n_queries * pairs.size <= _DENSE_PAIR_ELEMENTS:
+            # [n | s] side by side, dense: one BLAS product per call gives both; scipy's sparse
+            # product costs ~10 µs of Python per call (two per query at batch 1) whatever its size
+            self.dense = np.hstack([self.n.toarray(), self.s.toarray()])
+        else:  # many pairs × many training queries: the sparse tables, transposed once
+            self.dense = None
+            self.n_t, self.s_t = self.n.T, self.s.T
 
     def strengths(self, query_weights: np.ndarray) -> np.ndarray:
         """β per query (rows of ``query_weights``, one weight per training query) and player."""
-        n = np.asarray((self.n_t @ query_weights.T).T)
-        s = np.asarray((self.s_t @ query_weights.T).T)
+        if self.dense is not None:
+            ns = query_weights @ self.dense
+            n, s = ns[:, : self.n_pairs], ns[:, self.n_pairs :]
+        else:
+            n = np.asarray((self.n_t @ query_weights.T).T)
+            s = np.asarray((self.s_t @ query_weights.T).T)
         return fit_bradley_terry(n, s, self.lo, self.hi, self.n_players)
 
 
@@ -175,12 +187,15 @@ class SWRankingRouter(TextRouterMixin, EmbeddingRouterMixin, Router):
         """Per-query Elo of every model (n_queries, n_models), centred on 1000 over the pool."""
         self._check_fitted()
         texts = plain_texts(queries)
-        return self._elo(texts if texts is not None else as_queries(queries)["query"].tolist())
+        return to_elo(self._strengths(texts if texts is not None else as_queries(queries)["query"].tolist()))
 
     def _predict_texts(self, texts: list[str]) -> np.ndarray:
-        return expit(LN10 * (self._elo(texts) - ELO_BASE) / ELO_SCALE)
+        # P(j beats the pool's mean strength) = σ(ln10 · β_j): RouteLLM's Elo formula, read off β directly
+        beta = self._strengths(texts)
+        return expit(np.multiply(beta, LN10, out=beta), out=beta)
 
-    def _elo(self, texts: list[str]) -> np.ndarray:
+    def _strengths(self, texts: list[str]) -> np.ndarray:
+        """β of every model per query (base-10 logits), centred on the pool's mean."""
         emb = self._embed(texts)
         train = self.train_embeddings_
         step = max(1, _BLOCK_ELEMENTS // max(len(train), 1))
@@ -191,8 +206,9 @@ class SWRankingRouter(TextRouterMixin, EmbeddingRouterMixin, Router):
                 sims = block @ train.T  # float32 product, as embedded
             beta = self.pair_table_.strengths(self._weights(sims))
             per_model = beta[:, self.tier_of_model_]
-            out[start : start + step] = per_model - per_model.mean(axis=1, keepdims=True)
-        return to_elo(out)
+            # sum / m is what ``mean`` computes, without its Python wrapper (a hot-path call)
+            out[start : start + step] = per_model - np.add.reduce(per_model, axis=1, keepdims=True) / per_model.shape[1]
+        return out
 
     def _weights(self, sims: np.ndarray) -> np.ndarray:
         """γ^(S) with S = sim / max sim per row (uniform where no similarity is positive), in float64.
@@ -202,8 +218,8 @@ class SWRankingRouter(TextRouterMixin, EmbeddingRouterMixin, Router):
         constant γ is dropped. This is the hot loop (queries × training queries), so it
         works in place: one scale, one exp, one cast.
         """
-        top = sims.max(axis=1, keepdims=True)
-        scale = np.where(top > 0, math.log(self.gamma) / np.where(top > 0, top, 1.0), 0.0).astype(sims.dtype)
+        top = np.maximum.reduce(sims, axis=1, keepdims=True)
+        scale = np.divide(math.log(self.gamma), top, out=np.zeros_like(top), where=top > 0)
         sims *= scale
         np.exp(sims, out=sims)
         return sims.astype(np.float64, copy=False)

@@ -98,6 +98,9 @@ class Engine:
     def __init__(self, config: ServerConfig, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
         self._id_prefix, self._id_counter = os.urandom(8).hex(), itertools.count(1)
+        # requests between arrival and their upstream's answer: with none but this one in flight,
+        # routing need not wait a loop turn for others to batch with (see RoutingTable.decide)
+        self._in_flight = 0
         self.metrics = Metrics()
         self.table = RoutingTable(config)
         self.upstreams = Upstreams(config, self.metrics, transport)
@@ -117,6 +120,13 @@ class Engine:
 
     async def handle(self, body: Any, request_id: str) -> Result:
         """Run one chat completion request (already authenticated)."""
+        self._in_flight += 1
+        try:
+            return await self._handle(body, request_id)
+        finally:
+            self._in_flight -= 1
+
+    async def _handle(self, body: Any, request_id: str) -> Result:
         ts, start = time.time(), time.perf_counter()
         body = validate_body(body)
         stream = bool(body.get("stream"))
@@ -124,7 +134,7 @@ class Engine:
             route = self.table.resolve(body["model"])
         except UnknownRouteError as exc:
             raise RequestError(404, str(exc), "model", "model_not_found") from None
-        decision = await self.table.decide(route, body["messages"])
+        decision = await self.table.decide(route, body["messages"], alone=self._in_flight == 1)
         routing_ms = (time.perf_counter() - start) * 1000.0
         self.metrics.routing.labels(decision.router or "").observe(routing_ms / 1000.0)
         headers = {

@@ -248,10 +248,16 @@ class RoutingTable:
         quality = route.router.router.predict_quality([text])[0]
         return route.router.decide(route, quality, text, self.fallbacks)
 
-    async def decide(self, route: Route, messages: Sequence[dict]) -> Decision:
-        """Decision inside the event loop, micro-batched with concurrent requests on the same router."""
+    async def decide(self, route: Route, messages: Sequence[dict], alone: bool = False) -> Decision:
+        """Decision inside the event loop, micro-batched with concurrent requests on the same router.
+
+        ``alone``: no other request is in flight, so there is nobody to batch with; the request is
+        scored at once, without the two event-loop turns a batch costs (flush, then wake-up).
+        """
         if route.router is None:
             return self._passthrough(route)
+        if alone:
+            return self.decide_now(route, messages)
         text = routing_text(messages, self.max_chars)
         quality = await route.router.batcher.submit(text)
         return route.router.decide(route, quality, text, self.fallbacks)

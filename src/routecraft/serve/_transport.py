@@ -55,9 +55,26 @@ class _Body(httpx.AsyncByteStream):
             async for chunk in self._response.content.iter_any():
                 yield chunk
 
+    async def read(self) -> bytes:
+        """The whole body in one aiohttp read (no per-chunk generator layers)."""
+        with _mapped(self._request):
+            return await self._response.read()
+
     async def aclose(self) -> None:
         # back to the pool when the body was read to the end, otherwise the connection is closed
         self._response.release()
+
+
+async def read_body(response: httpx.Response) -> bytes:
+    """A response's whole body, decoded as ``response.aread()`` decodes it, for any transport.
+
+    An identity-encoded body (what upstreams send unless asked to compress) from this
+    transport is one aiohttp read; httpx's decoder and chunker layers under ``aread``
+    cost more than the read itself for a chat answer. Anything else goes through ``aread``.
+    """
+    if isinstance(response.stream, _Body) and "content-encoding" not in response.headers:
+        return await response.stream.read()
+    return await response.aread()
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -82,9 +99,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         t = request.extensions.get("timeout", {})
         timeout = aiohttp.ClientTimeout(total=None, connect=t.get("pool"), sock_connect=t.get("connect"),
                                         sock_read=t.get("read"))
+        content = await request.aread()  # a request built from a stream is read here, as httpx's own transports do
         with _mapped(request):
             response = await session.request(
-                request.method, str(request.url), headers=request.headers.multi_items(), data=request.content or None,
+                request.method, str(request.url), headers=request.headers.multi_items(), data=content or None,
                 allow_redirects=False, timeout=timeout, skip_auto_headers=("User-Agent",),
             )
         return httpx.Response(response.status, headers=response.raw_headers, stream=_Body(response, request),

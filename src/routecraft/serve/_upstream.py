@@ -26,7 +26,7 @@ import httpx
 from ._breaker import OPEN, CircuitBreaker
 from ._config import ModelConfig, ServerConfig
 from ._metrics import Metrics
-from ._transport import AiohttpTransport
+from ._transport import AiohttpTransport, read_body
 
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 FAILOVER_STATUS = frozenset({401, 403}) | RETRY_STATUS  # our side's problem: try another model
@@ -104,9 +104,13 @@ class Upstreams:
         self.transport = transport or AiohttpTransport(
             httpx.Limits(max_connections=1000, max_keepalive_connections=200, keepalive_expiry=30))
         self._url = {name: httpx.URL(m.chat_url) for name, m in config.models.items()}
+        # Every header httpx would add to ``Request(content=...)`` (Host, Content-Length), encoded once:
+        # a request is then built from a ready stream, without httpx's content encoding and header
+        # normalisation passes (about half of its cost per request).
         self._headers = {
-            name: [("content-type", "application/json"), ("accept", "application/json")]
-            + ([("authorization", f"Bearer {m.api_key}")] if m.api_key else [])
+            name: [(b"Host", self._url[name].netloc), (b"Content-Type", b"application/json"),
+                   (b"Accept", b"application/json")]
+            + ([(b"Authorization", f"Bearer {m.api_key}".encode("latin-1"))] if m.api_key else [])
             for name, m in config.models.items()
         }
         self._timeout = {
@@ -150,8 +154,10 @@ class Upstreams:
         raise AllUpstreamsFailed(path)
 
     async def _attempt(self, model: ModelConfig, payload: bytes, stream: bool) -> Answer:
-        request = httpx.Request("POST", self._url[model.name], content=payload, headers=self._headers[model.name],
-                                extensions={"timeout": self._timeout[model.name]})
+        request = httpx.Request(
+            "POST", self._url[model.name], stream=httpx.ByteStream(payload),
+            headers=[*self._headers[model.name], (b"Content-Length", str(len(payload)).encode())],
+            extensions={"timeout": self._timeout[model.name]})
         start = time.perf_counter()
         response: httpx.Response | None = None
         try:
@@ -167,7 +173,7 @@ class Upstreams:
                     return Answer(model, status, [], body=response.content, upstream_ms=_ms(start),
                                   content_type=response.headers.get("content-type", "application/json"))
                 if not stream:
-                    body = await response.aread()
+                    body = await read_body(response)
                     await response.aclose()
                     return Answer(model, 200, [], body=body, upstream_ms=_ms(start),
                                   content_type=response.headers.get("content-type", "application/json"))
