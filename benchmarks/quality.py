@@ -717,25 +717,25 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def merge_parts(out: Path) -> dict:
-    """One report from the parts of a parallel run. A job found in several parts (one part rerun
-    after a change that affects only it) is taken from the part that finished last, and the
-    report says which part's copy was superseded; parts from before ``finished_utc`` existed
-    count as the oldest."""
+    """One report from the parts of a parallel run, in part-file order. A job found in several
+    parts (one part rerun after a change that affects only it) is taken from the part that
+    finished last, and the report says which part's copy was superseded; parts from before
+    ``finished_utc`` existed count as the oldest."""
     parts = [json.loads(p.read_text()) for p in sorted((out / "quality-parts").glob("*.json"))]
     if not parts:
         raise SystemExit(f"no parts under {out / 'quality-parts'}")
-    parts.sort(key=lambda p: p.get("finished_utc", ""))
-    rep = {**parts[0], "pair_jobs": {}, "multi_jobs": {}, "ablation": {}, "timing": []}
-    owner: dict[str, int] = {}
+    keys = ("pair_jobs", "multi_jobs", "ablation")
+    owner: dict[tuple[str, str], int] = {}
+    for i in sorted(range(len(parts)), key=lambda i: parts[i].get("finished_utc", "")):
+        owner.update({(key, job): i for key in keys for job in parts[i][key]})
+    rep = {**parts[0], **{key: {} for key in keys}, "timing": []}
     for i, p in enumerate(parts):
-        for key in ("pair_jobs", "multi_jobs", "ablation"):
-            rep[key].update(p[key])
-            owner.update({f"{key}:{job}": i for job in p[key]})
-    for i, p in enumerate(parts):  # timing rows follow the part each timed job was taken from
-        rep["timing"] += [t for t in p["timing"] if i in (owner.get(f"pair_jobs:{t['job']}"), owner.get(f"multi_jobs:{t['job']}"))]
+        for key in keys:
+            rep[key].update({job: v for job, v in p[key].items() if owner[key, job] == i})
+        # a timing row follows the part its job was taken from
+        rep["timing"] += [t for t in p["timing"] if i in (owner.get(("pair_jobs", t["job"])), owner.get(("multi_jobs", t["job"])))]
     rep["parts"] = [{"jobs": p["args"]["jobs"], "run_seconds": p["run_seconds"], "finished_utc": p.get("finished_utc"),
-                     "superseded": sorted({k.partition(":")[2] for key in ("pair_jobs", "multi_jobs", "ablation") for k in
-                                           (f"{key}:{j}" for j in p[key]) if owner[k] != i})} for i, p in enumerate(parts)]
+                     "superseded": sorted({job for key in keys for job in p[key] if owner[key, job] != i})} for i, p in enumerate(parts)]
     rep["run_seconds"] = max(p["run_seconds"] for p in parts)
     return rep
 

@@ -43,5 +43,5 @@ def test_a_rerun_job_comes_from_the_part_that_finished_last(quality, tmp_path):
                                                        "2026-12-02T16:30:00Z")))
     rep = quality.merge_parts(tmp_path)
     assert rep["multi_jobs"] == {"llmrouter": {"v": "old"}, "routerarena": {"v": "new"}}
-    assert rep["timing"] == [{"job": "llmrouter", "router": "sw"}, {"job": "routerarena", "router": "knn"}]
-    assert [p["superseded"] for p in rep["parts"]] == [["routerarena"], []]
+    assert rep["timing"] == [{"job": "routerarena", "router": "knn"}, {"job": "llmrouter", "router": "sw"}]  # part-file order
+    assert [p["superseded"] for p in rep["parts"]] == [[], ["routerarena"]]
