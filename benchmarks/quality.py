@@ -28,7 +28,10 @@ and quality at half cost − best single.
 is seen (``PRIMARY``): a StackedRouter with ``combiner="select"``, which keeps, per
 training set, the candidate (each base router, or their logistic stack) whose
 out-of-fold Q̂ ranks the training queries' realised gains best (``gain_rank_area``).
-Every choice is made on the train split's folds. The logistic stack (``stack``, the
+Every choice is made on the train split's folds. On two-model pools, where SW (routecraft's
+default router) is a base, ``select_default="sw"``: SW is kept unless the top candidate leads
+it out of fold by more than one paired bootstrap standard error (third pass; the rule was
+formed after the second pass's test numbers, see docs/design-decisions.md). The logistic stack (``stack``, the
 candidate of the earlier run) is reported from the same fitted object's candidates,
 so it costs no second fit. The out-of-fold Brier and gain-rank scores of every
 candidate are reported (``cv_choice``). The test-best router is listed too, marked
@@ -138,7 +141,10 @@ def router_specs(job: str, n_models: int, args) -> dict[str, tuple[str, dict[str
         "lightgbm": ("lightgbm", {}),
         "irt": ("irt", {}),
         "calibrated": ("calibrated", {"router": "lightgbm", **folds}),
-        "stack-select": ("stack", {"routers": stack_bases, "combiner": "select", **folds}),
+        # where SW (the default router, and RouteLLM's best on its own data) is a base, select keeps it
+        # unless another candidate leads it out of fold by more than one paired standard error
+        "stack-select": ("stack", {"routers": stack_bases, "combiner": "select", **folds,
+                                   **({"select_default": "sw"} if "sw" in stack_bases else {})}),
         "stack": (PRIMARY, "logistic-stack"),  # a candidate of the fitted PRIMARY, not a second fit
     }
     if n_models > 2:
@@ -300,7 +306,9 @@ def cv_choice(fitted: dict[str, Router]) -> dict[str, Any] | None:
     names = list(st.routers)
     brier = dict(zip(names, map(float, st.oof_brier_)))
     return {"oof_brier": brier, "pick": min(brier, key=brier.get), "stack_weights": dict(zip(names, np.round(st.weights_.mean(0), 3).tolist())),
-            "oof_gain_rank": dict(zip(st.candidates, map(float, st.oof_gain_rank_))), "selected": st.candidates[st.choice_]}
+            "oof_gain_rank": dict(zip(st.candidates, map(float, st.oof_gain_rank_))), "selected": st.candidates[st.choice_],
+            "select_default": st.select_default, "top": st.candidates[int(np.argmax(st.oof_gain_rank_))],
+            "lead_se": float(st.oof_gain_rank_se_[0])}
 
 
 def run_pair_job(name: str, splits: list[tuple[Dataset, Dataset]], info: dict, emb, args, reference: dict) -> dict:
@@ -439,6 +447,16 @@ def pci(p: dict, digits: int = 3) -> str:
     return f"{fmt(p['diff'], digits=digits)} [{fmt(c[0], digits=digits)}, {fmt(c[1], digits=digits)}]{mark}" if c else fmt(p["diff"])
 
 
+def select_note(cv: dict) -> str:
+    """Under the one-standard-error rule, the top candidate's lead over the default (else nothing)."""
+    note = ""
+    default, top = cv.get("select_default"), cv.get("top")
+    if default and top and top != default:
+        lead = cv["oof_gain_rank"][top] - cv["oof_gain_rank"][default]
+        note += f" (top `{top}` leads default `{default}` by {lead:.3f}, 1 SE = {cv['lead_se']:.3f})"
+    return note
+
+
 def markdown(rep: dict) -> str:
     L = [
         "# Router quality (issue #10): outcome learners, calibration and stacking vs best single, kNN, cluster and RouteLLM",
@@ -454,7 +472,9 @@ def markdown(rep: dict) -> str:
         L += [f"**Quick run** (sizes reduced, see `args` in the JSON: {rep['quick_note']}).", ""]
     if rep.get("parts"):
         L += ["Run as parallel parts (`--part`, then `--merge`): " + "; ".join(
-            f"`{p['jobs']}` {p['run_seconds'] / 60:.0f} min" for p in rep["parts"]) + ". Jobs not listed were not run.", ""]
+            f"`{p['jobs']}` {p['run_seconds'] / 60:.0f} min" + (f" (finished {p['finished_utc']})" if p.get("finished_utc") else "")
+            + (f" — its `{', '.join(p['superseded'])}` superseded by a later part" if p.get("superseded") else "")
+            for p in rep["parts"]) + ". Jobs not listed were not run.", ""]
     for job, j in rep["pair_jobs"].items():
         ref = j["routellm_reference"]
         L += [f"## {job}", "", f"{j['design']}. n_test = {j['n_test']}. RouteLLM's best here (committed side-by-side run): "
@@ -466,7 +486,7 @@ def markdown(rep: dict) -> str:
             L.append(f"| {r['router']} | {ci(r, 'apgr')} | {fmt(r['apgr_routellm'])} | {fmt(r['cpt50'], True)} | {fmt(r['cpt80'], True)} | {pci(p) if p else '–'} |")
         if any(j["cv_choice"]):
             L += ["", "Out-of-fold gain-rank area on train per candidate (per fold) → the one `" + PRIMARY + "` kept: " + "; ".join(
-                ", ".join(f"{k} {v:.3f}" for k, v in cv["oof_gain_rank"].items()) + f" → `{cv['selected']}`" for cv in j["cv_choice"] if cv),
+                ", ".join(f"{k} {v:.3f}" for k, v in cv["oof_gain_rank"].items()) + f" → `{cv['selected']}`" + select_note(cv) for cv in j["cv_choice"] if cv),
                   "", "Out-of-fold Brier on train per base (per fold) → the Brier pick: " + "; ".join(
                 ", ".join(f"{k} {v:.4f}" for k, v in cv["oof_brier"].items()) + f" → `{cv['pick']}`" for cv in j["cv_choice"] if cv)]
         L += ["", f"![pair curves]({j['plot']})", ""]
@@ -489,7 +509,7 @@ def markdown(rep: dict) -> str:
         if j.get("cv_choice"):
             cv = j["cv_choice"]
             L += ["", "Out-of-fold gain-rank area on train per candidate: " + ", ".join(f"{k} {v:.3f}" for k, v in cv["oof_gain_rank"].items())
-                  + f" → `{PRIMARY}` kept `{cv['selected']}`.",
+                  + f" → `{PRIMARY}` kept `{cv['selected']}`" + select_note(cv) + ".",
                   "", f"Out-of-fold Brier on train per base: " + ", ".join(f"{k} {v:.4f}" for k, v in cv["oof_brier"].items())
                   + f" → the Brier pick: `{cv['pick']}`; mean logistic stacking weight per base: {cv['stack_weights']}."]
         L += ["", f"![cost-quality]({j['plot']})" if j.get("plot") else "", ""]
@@ -687,6 +707,7 @@ def main(argv: list[str] | None = None) -> dict:
                 rep["timing"].append({"job": job, "router": name, **timing(r, texts)})
 
     rep["run_seconds"] = time.perf_counter() - started
+    rep["finished_utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     if args.part:
         parts = Path(args.out) / "quality-parts"
         parts.mkdir(parents=True, exist_ok=True)
@@ -696,17 +717,26 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def merge_parts(out: Path) -> dict:
-    """One report from the parts of a parallel run (their jobs are disjoint)."""
+    """One report from the parts of a parallel run, in part-file order. A job found in several
+    parts (one part rerun after a change that affects only it) is taken from the part that
+    finished last, and the report says which part's copy was superseded; parts from before
+    ``finished_utc`` existed count as the oldest."""
     parts = [json.loads(p.read_text()) for p in sorted((out / "quality-parts").glob("*.json"))]
     if not parts:
         raise SystemExit(f"no parts under {out / 'quality-parts'}")
-    rep = {**parts[0], "pair_jobs": {}, "multi_jobs": {}, "ablation": {}, "timing": []}
-    rep["parts"] = [{"jobs": p["args"]["jobs"], "run_seconds": p["run_seconds"]} for p in parts]
+    keys = ("pair_jobs", "multi_jobs", "ablation")
+    owner: dict[tuple[str, str], int] = {}
+    for i in sorted(range(len(parts)), key=lambda i: parts[i].get("finished_utc", "")):
+        owner.update({(key, job): i for key in keys for job in parts[i][key]})
+    rep = {**parts[0], **{key: {} for key in keys}, "timing": []}
+    for i, p in enumerate(parts):
+        for key in keys:
+            rep[key].update({job: v for job, v in p[key].items() if owner[key, job] == i})
+        # a timing row follows the part its job was taken from
+        rep["timing"] += [t for t in p["timing"] if i in (owner.get(("pair_jobs", t["job"])), owner.get(("multi_jobs", t["job"])))]
+    rep["parts"] = [{"jobs": p["args"]["jobs"], "run_seconds": p["run_seconds"], "finished_utc": p.get("finished_utc"),
+                     "superseded": sorted({job for key in keys for job in p[key] if owner[key, job] != i})} for i, p in enumerate(parts)]
     rep["run_seconds"] = max(p["run_seconds"] for p in parts)
-    for p in parts:
-        for key in ("pair_jobs", "multi_jobs", "ablation"):
-            rep[key].update(p[key])
-        rep["timing"] += p["timing"]
     return rep
 
 

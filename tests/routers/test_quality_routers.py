@@ -40,7 +40,7 @@ ROUTERS = [
     CalibratedRouter(router="knn", embedder="tfidf", n_folds=3),
     CalibratedRouter(router="logistic", method="platt", embedder="tfidf", n_folds=2),
     StackedRouter(routers=("knn", "cluster"), embedder="tfidf", n_folds=2),
-    StackedRouter(routers=("knn", "sw"), embedder="tfidf", n_folds=2, combiner="select"),
+    StackedRouter(routers=("knn", "sw"), embedder="tfidf", n_folds=2, combiner="select", select_default="sw"),
 ]
 
 
@@ -238,3 +238,41 @@ def test_selected_stack_round_trips_its_choice(tmp_path):
     loaded = load_router(path)
     assert loaded.choice_ == stack.choice_ and loaded.quality_kind == "win_prob"
     np.testing.assert_allclose(loaded.predict_quality(train), stack.predict_quality(train))
+
+
+def test_gain_rank_diff_se_is_zero_for_a_candidate_against_itself_and_shrinks_with_more_queries():
+    from routecraft.routers._crossfit import gain_rank_diff_se
+
+    def se(n: int) -> float:
+        rng = np.random.default_rng(n)
+        scores = rng.integers(0, 2, (n, 2)).astype(float)  # 0/1 outcomes, as on GSM8K
+        noisy = (scores[:, 0] - scores[:, 1] + 2.0 * rng.standard_normal(n))[:, None] * [1.0, 0.0]
+        return gain_rank_diff_se((noisy, "score"), (rng.random((n, 2)), "score"), scores, 100, 0)
+
+    scores = np.random.default_rng(0).random((40, 2))
+    assert gain_rank_diff_se((scores, "score"), (scores, "score"), scores, 50, 0) == 0.0
+    small, large = se(100), se(2500)
+    assert 0 < large < small / 3  # ~ 1/sqrt(n): 25× the queries, ~5× smaller
+
+
+def test_select_default_is_kept_unless_beaten_by_more_than_its_standard_error():
+    from routecraft.routers import conformance_dataset
+
+    train = conformance_dataset(60, seed=1)
+    kw = dict(routers=("knn", "logistic"), embedder="tfidf", n_folds=3, combiner="select")
+    plain = StackedRouter(**kw).fit(train)
+    assert plain.candidates[plain.choice_] == "logistic"  # the top candidate out of fold ...
+    assert np.isnan(plain.oof_gain_rank_se_[0])
+    ruled = StackedRouter(select_default="knn", **kw).fit(train)
+    np.testing.assert_allclose(ruled.oof_gain_rank_, plain.oof_gain_rank_)  # same folds, same scores: only the rule differs
+    lead = ruled.oof_gain_rank_[1] - ruled.oof_gain_rank_[0]
+    assert 0 < lead < ruled.oof_gain_rank_se_[0]  # ... leads the default by less than one standard error
+    assert ruled.candidates[ruled.choice_] == "knn" and ruled.quality_kind == ruled.children_[0].quality_kind
+    # with no margin required the rule is the plain argmax
+    assert StackedRouter(select_default="knn", select_se=0.0, **kw).fit(train).choice_ == plain.choice_
+    # an informative base beats a noise default by more than the standard error
+    informed = StackedRouter(routers=("random", "sw"), embedder="tfidf", n_folds=3, combiner="select", select_default="random").fit(train)
+    assert informed.candidates[informed.choice_] != "random"
+    assert informed.oof_gain_rank_.max() - informed.oof_gain_rank_[0] > informed.oof_gain_rank_se_[0] > 0
+    with pytest.raises(ValueError, match="not a candidate"):
+        StackedRouter(select_default="sw", **kw).fit(train)

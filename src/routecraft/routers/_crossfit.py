@@ -42,10 +42,11 @@ from ..data._dataset import Dataset
 from ..embed._base import DEFAULT_EMBEDDER
 from ._base import Router, as_queries, pair_score_from_quality
 from ._per_model import soft_logistic
-from ._constraints import EMBEDDER, Interval, StrOptions, positive_real, seed
+from ._constraints import EMBEDDER, Interval, StrOptions, non_negative_real, positive_real, seed
 
 _EPS = 1e-4
 STACK_CANDIDATE = "logistic-stack"  # the name the logistic combiner competes under in "select"
+_SE_BOOT = 200  # resamples for the standard error of select_default's rule (its own error ~5%)
 
 
 def query_folds(data: Dataset, n_folds: int, seed: int) -> list[list[str]]:
@@ -109,6 +110,25 @@ def gain_rank_area(q: np.ndarray, scores: np.ndarray, kind: str) -> float:
             num += float(gain @ (rankdata(margin) - (n + 1) / 2))
             den += float(gain @ (rankdata(gain) - (n + 1) / 2))
     return num / den if den > 0 else 0.0
+
+
+def gain_rank_diff_se(a: tuple[np.ndarray, str], b: tuple[np.ndarray, str], scores: np.ndarray, n_boot: int, seed: int) -> float:
+    """Standard error of ``gain_rank_area(a) − gain_rank_area(b)`` (each a ``(Q̂, kind)``) over
+    paired bootstrap resamples of the rows (queries): both candidates are scored on the same
+    resampled queries, ranks recomputed on each resample (a repeated query shares its rank).
+
+    It measures how much a difference between two candidates' out-of-fold scores would move
+    with another draw of training queries of the same size, the noise a choice among
+    candidates on a small or 0/1-scored training set must not mistake for skill. It does not
+    include the variation from refitting the bases on other folds, so it is a lower bound.
+    """
+    rng = np.random.default_rng(seed)
+    n = len(scores)
+    diffs = np.empty(n_boot)
+    for i in range(n_boot):
+        idx = rng.integers(0, n, n)
+        diffs[i] = gain_rank_area(a[0][idx], scores[idx], a[1]) - gain_rank_area(b[0][idx], scores[idx], b[1])
+    return float(np.std(diffs, ddof=1)) if n_boot > 1 else 0.0
 
 
 class _CrossFittedRouter(Router):
@@ -211,7 +231,16 @@ class StackedRouter(_CrossFittedRouter):
         candidate (each base router, and the logistic stack cross-validated on the same
         folds) with the highest out-of-fold :func:`gain_rank_area`. Either way every
         choice is made on the training set's folds, never on test data.
-    random_state : seeds the folds and every base router that takes a seed.
+    select_default : for ``"select"``, the candidate to keep unless the top one beats it
+        by more than ``select_se`` standard errors of their paired out-of-fold difference
+        (:func:`gain_rank_diff_se`) — a one-standard-error rule towards the router one would
+        use without this evidence (routecraft's default is ``"sw"``). On a large training
+        set the standard error is small and the top candidate wins as with ``None``; on a
+        small or noisy one a lead within the noise no longer replaces the default.
+        ``None`` (the default): always the top candidate.
+    select_se : how many standard errors the top candidate must lead ``select_default`` by.
+    random_state : seeds the folds, the bootstrap of the standard error and every base
+        router that takes a seed.
 
     Example
     -------
@@ -227,11 +256,14 @@ class StackedRouter(_CrossFittedRouter):
         "n_folds": [Interval(Integral, 2, None, closed="left")],
         "C": positive_real,
         "combiner": [StrOptions({"logistic", "select"})],
+        "select_default": [str, None],
+        "select_se": non_negative_real,
         "random_state": seed,
     }
     state_schema = {
         "prior": ("f", ("n_models",)), "weights": ("f", None), "intercept": ("f", ("n_models",)),
         "oof_brier": ("f", None), "oof_gain_rank": ("f", None), "choice": ("i", (1,)),
+        "oof_gain_rank_se": ("f", (1,)),
         "child*": ("biufU", None),  # children are rebuilt and checked by their class
     }
 
@@ -243,6 +275,8 @@ class StackedRouter(_CrossFittedRouter):
         n_folds: int = 5,
         C: float = 1.0,
         combiner: str = "logistic",
+        select_default: str | None = None,
+        select_se: float = 1.0,
         random_state: int = 0,
     ) -> None:
         self.routers = routers
@@ -251,6 +285,8 @@ class StackedRouter(_CrossFittedRouter):
         self.n_folds = n_folds
         self.C = C
         self.combiner = combiner
+        self.select_default = select_default
+        self.select_se = select_se
         self.random_state = random_state
 
     @property  # type: ignore[override]
@@ -268,6 +304,11 @@ class StackedRouter(_CrossFittedRouter):
 
     def _specs(self) -> list[str]:
         return [str(s) for s in self.routers]
+
+    def _fit(self, data: Dataset) -> None:
+        if self.select_default is not None and self.select_default not in self.candidates:  # before the costly cross-fitting
+            raise ValueError(f"select_default={self.select_default!r} is not a candidate: {self.candidates}")
+        super()._fit(data)
 
     def _logistic(self, oof: list[np.ndarray], scores: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-model stacking weights and intercepts fitted on training ``rows`` (boolean mask)."""
@@ -298,7 +339,22 @@ class StackedRouter(_CrossFittedRouter):
         self.oof_gain_rank_ = np.array(
             [gain_rank_area(q, scores, kind) for q, kind in zip(oof, kinds)] + [gain_rank_area(stacked, scores, "score")]
         )
-        self.choice_ = int(np.argmax(self.oof_gain_rank_)) if self.combiner == "select" else len(oof)
+        self.oof_gain_rank_se_ = np.array([np.nan])
+        self.choice_ = self._select([*zip(oof, kinds), (stacked, "score")], scores) if self.combiner == "select" else len(oof)
+
+    def _select(self, cands: list[tuple[np.ndarray, str]], scores: np.ndarray) -> int:
+        """The top out-of-fold candidate, or ``select_default`` when the top one's lead over it is
+        within ``select_se`` paired standard errors (recorded in ``oof_gain_rank_se_``)."""
+        top = int(np.argmax(self.oof_gain_rank_))
+        if self.select_default is None:
+            return top
+        default = self.candidates.index(self.select_default)
+        if top == default:
+            return top
+        se = gain_rank_diff_se(cands[top], cands[default], scores, _SE_BOOT, int(self.random_state))
+        self.oof_gain_rank_se_ = np.array([se])
+        lead = self.oof_gain_rank_[top] - self.oof_gain_rank_[default]
+        return top if lead > float(self.select_se) * se else default
 
     @staticmethod
     def _logistic_apply(weights: np.ndarray, intercept: np.ndarray, q: list[np.ndarray]) -> np.ndarray:
@@ -327,13 +383,14 @@ class StackedRouter(_CrossFittedRouter):
         state, arrays = super()._get_state()
         return {**state, "children_kinds_": list(self.children_kinds_)}, {
             **arrays, "weights": self.weights_, "intercept": self.intercept_, "oof_brier": self.oof_brier_,
-            "oof_gain_rank": self.oof_gain_rank_, "choice": np.array([self.choice_]),
+            "oof_gain_rank": self.oof_gain_rank_, "choice": np.array([self.choice_]), "oof_gain_rank_se": self.oof_gain_rank_se_,
         }
 
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         super()._set_state(state, arrays)
         self.weights_, self.intercept_, self.oof_brier_ = arrays["weights"], arrays["intercept"], arrays["oof_brier"]
         self.oof_gain_rank_, self.choice_ = arrays["oof_gain_rank"], int(arrays["choice"][0])
+        self.oof_gain_rank_se_ = arrays.get("oof_gain_rank_se", np.array([np.nan]))  # absent before select_default
         self.children_kinds_ = [str(k) for k in state["children_kinds_"]]
 
 
