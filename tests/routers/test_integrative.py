@@ -32,8 +32,9 @@ def test_conformance(method):
 
 
 def test_registry_name():
-    r = make_router("causal", method="r")
-    assert isinstance(r, IntegrativeRouter) and r.method == "r"
+    r = make_router("causal", method="dr")
+    assert isinstance(r, IntegrativeRouter) and r.method == "dr"
+    assert make_router("causal").method == "r"  # the default chosen on training halves (causal_learner_choice)
 
 
 def test_recovers_known_bias(data):

@@ -12,7 +12,9 @@ gain regressor is fit on gold ∪ corrected.
 ``method`` selects the estimator; the non-causal ones are the baselines of the same
 harness (same features, same gain regressor), so comparisons isolate the labels:
 
-- ``"dr"`` / ``"r"``: the integrative router (DR- or R-learner bias correction);
+- ``"r"`` (default) / ``"dr"``: the integrative router (R- or DR-learner bias correction;
+  R is the default because it scored higher on held-out training halves, see
+  ``benchmarks/results/causal_learner_choice.md``);
 - ``"ppi"``: prediction-powered (PPI++) rectified ridge on items that carry both labels;
 - ``"gold"``: gold labels only (fit it on all-gold data for the all-gold oracle);
 - ``"preference"``: judge labels only; ``"pooled"``: gold ∪ raw judge labels.
@@ -136,7 +138,7 @@ class IntegrativeRouter(FeatureRouterMixin, EmbeddingRouterMixin, Router):
     def __init__(
         self,
         embedder: str = DEFAULT_EMBEDDER,
-        method: str = "dr",
+        method: str = "r",
         reference: str | None = None,
         n_components: int = 32,
         n_folds: int = 5,
