@@ -102,18 +102,18 @@ class ServerConfig:
     client_keys: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
 
-def _env_secret(table: _Table, key: str, name: str | None) -> str | None:
+def _env_secret(name: str | None, path: str, field: str) -> str | None:
+    """The value of the variable the file names (``field``), read once; unset or empty is an error."""
     if name is None:
         return None
     value = os.environ.get(name, "").strip()
     if not value:
-        raise table.error(key, f"environment variable {name} is not set or empty")
+        raise DataError(f"environment variable {name} is not set or empty", path=path, field=field)
     return value
 
 
 def _model(entry: ModelEntry, path: str, where: str) -> ModelConfig:
     """The server's view of a shared ``[[models]]`` entry: defaults filled, the key read."""
-    secret = _env_secret(Table({}, path, where), "api_key_env", entry.api_key_env)
     return ModelConfig(
         name=entry.name,
         base_url=entry.base_url,
@@ -127,7 +127,7 @@ def _model(entry: ModelEntry, path: str, where: str) -> ModelConfig:
         max_retries=_given(entry.max_retries, 2),
         backoff_s=_given(entry.backoff_s, 0.1),
         fallback=entry.fallback,
-        api_key=secret,
+        api_key=_env_secret(entry.api_key_env, path, f"{where}.api_key_env"),
     )
 
 
@@ -184,7 +184,7 @@ def parse_config(data: dict[str, Any], path: str = "server.toml", base: Path | N
     base = base or Path(".")
     s = Table(data.pop("server", {}), path, "server")
     keys_env = s.text("api_keys_env")
-    keys_raw = _env_secret(s, "api_keys_env", keys_env)
+    keys_raw = _env_secret(keys_env, path, "server.api_keys_env")
     settings = ServerSettings(
         api_keys_env=keys_env,
         log=s.text("log"),
